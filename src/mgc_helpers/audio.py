@@ -1,0 +1,185 @@
+"""Reading audio and cutting it into the paper's segments.
+
+Explained in ``01_waveform.ipynb`` (loading, mono, sample rate) and ``06_dataset.ipynb``
+(segmentation and the policy for short clips).
+"""
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .config import PAPER_CONFIG, FeatureConfig
+
+#: File endings treated as audio by the loaders.
+AUDIO_EXTENSIONS: tuple[str, ...] = (".wav", ".au", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
+
+#: Default tolerance, in seconds, for padding a last segment that is only slightly short.
+PAD_TOLERANCE = 0.5
+
+
+class AudioError(Exception):
+    """An audio file could not be used; the message names the file and the reason."""
+
+    def __init__(self, path: str | os.PathLike | None, reason: str):
+        self.path = None if path is None else Path(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}" if path is not None else reason)
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What the file header says, before any decoding or resampling."""
+
+    path: Path
+    sample_rate: int
+    channels: int
+    frames: int
+
+    @property
+    def duration(self) -> float:
+        return self.frames / self.sample_rate if self.sample_rate else 0.0
+
+
+def audio_info(path: str | os.PathLike) -> AudioInfo:
+    """Read sample rate, channel count and length from the file header.
+
+    Raises
+    ------
+    AudioError
+        If the file is missing or its header cannot be read.
+    """
+    import soundfile as sf
+
+    path = Path(path)
+    if not path.is_file():
+        raise AudioError(path, "file not found")
+    try:
+        info = sf.info(str(path))
+    except Exception as exc:  # soundfile raises LibsndfileError / RuntimeError
+        raise AudioError(path, f"unreadable audio header ({type(exc).__name__}: {exc})") from None
+    return AudioInfo(path, int(info.samplerate), int(info.channels), int(info.frames))
+
+
+def load_audio(path: str | os.PathLike, *, sr: int | None = PAPER_CONFIG.sample_rate,
+               mono: bool = True, duration: float | None = None) -> tuple[np.ndarray, int]:
+    """Load an audio file as float32, mixed to mono and resampled to ``sr``.
+
+    Parameters
+    ----------
+    path : path-like
+        Any format libsndfile reads (WAV, AU, FLAC, OGG, MP3 with libsndfile >= 1.1).
+    sr : int or None
+        Target sample rate; ``None`` keeps the file's own rate.
+    mono : bool
+        Average the channels (the paper works on mono signals).
+    duration : float or None
+        Read at most this many seconds.
+
+    Returns
+    -------
+    y : np.ndarray, shape (n,) or (channels, n)
+        Samples in [-1, 1].
+    sr : int
+        Sample rate of ``y``.
+
+    Raises
+    ------
+    AudioError
+        If the file is missing, cannot be decoded, holds no samples, or holds NaN/inf samples.
+
+    Examples
+    --------
+    >>> import numpy as np, soundfile as sf, tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "tone.wav")
+    >>> sf.write(p, np.zeros((44100, 2)), 44100)
+    >>> y, sr = load_audio(p)
+    >>> y.shape, sr
+    ((22050,), 22050)
+    """
+    import librosa
+
+    path = Path(path)
+    if not path.is_file():
+        raise AudioError(path, "file not found")
+    if path.stat().st_size == 0:
+        raise AudioError(path, "empty file (0 bytes)")
+    try:
+        with warnings.catch_warnings():
+            # librosa warns before falling back to audioread; the fallback's failure is reported below
+            warnings.simplefilter("ignore")
+            y, sr_out = librosa.load(str(path), sr=sr, mono=mono, duration=duration, dtype=np.float32)
+    except Exception as exc:
+        if "not finite" in str(exc):  # librosa refuses non-finite buffers while mixing/resampling
+            raise AudioError(path, "contains NaN or infinite samples") from None
+        raise AudioError(path, f"cannot decode audio ({type(exc).__name__}: {exc})") from None
+    if y.size == 0:
+        raise AudioError(path, "no audio samples")
+    if not np.all(np.isfinite(y)):
+        raise AudioError(path, "contains NaN or infinite samples")
+    return y, int(sr_out)
+
+
+def segment_signal(y: np.ndarray, *, config: FeatureConfig = PAPER_CONFIG,
+                   n_segments: int | None = -1, pad_tolerance: float = PAD_TOLERANCE) -> np.ndarray:
+    """Cut a mono signal into equal, non-overlapping segments of ``config.samples_per_segment``.
+
+    Policy for clips that are not exactly ``config.track_duration`` long:
+
+    * samples past ``n_segments`` full segments are ignored (GTZAN clips run to about 30.01 s);
+    * a last segment that is short by at most ``pad_tolerance`` seconds is zero-padded
+      (several GTZAN clips are 29.9x s long);
+    * a shorter remainder is dropped, so a 25-s clip gives 8 segments and a clip shorter than one
+      segment gives none. Callers report the missing segments; nothing is dropped silently.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,)
+        Mono signal at ``config.sample_rate``.
+    config : FeatureConfig
+        Segment length and default number of segments.
+    n_segments : int or None
+        Most segments to return; ``-1`` (default) means ``config.n_segments``, ``None`` means
+        as many as the signal holds (used for prediction on full songs).
+    pad_tolerance : float
+        Seconds of padding allowed for the last segment.
+
+    Returns
+    -------
+    np.ndarray, shape (k, config.samples_per_segment)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> segment_signal(np.ones(661500, dtype=np.float32)).shape
+    (10, 66150)
+    >>> segment_signal(np.ones(661500 - 2000, dtype=np.float32)).shape  # 29.9 s: last one padded
+    (10, 66150)
+    >>> segment_signal(np.ones(22050 * 25, dtype=np.float32)).shape    # 25 s: 8 full segments
+    (8, 66150)
+    """
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(f"segment_signal expects a mono signal of shape (n,), got {y.shape}")
+    if pad_tolerance < 0:
+        raise ValueError("pad_tolerance must be >= 0")
+    size = config.samples_per_segment
+    limit = config.n_segments if n_segments == -1 else n_segments
+    if limit is not None and limit <= 0:
+        raise ValueError(f"n_segments must be positive or None, got {n_segments}")
+    k = len(y) // size
+    remainder = len(y) - k * size
+    pad = 0
+    if remainder and size - remainder <= pad_tolerance * config.sample_rate and (limit is None or k < limit):
+        pad = size - remainder
+        k += 1
+    if limit is not None:
+        k = min(k, limit)
+    if k == 0:
+        return np.zeros((0, size), dtype=y.dtype)
+    if pad:
+        y = np.concatenate([y, np.zeros(pad, dtype=y.dtype)])
+    return y[: k * size].reshape(k, size)

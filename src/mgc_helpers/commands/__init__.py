@@ -1,0 +1,1 @@
+"""Subcommands of ``mgc``: one module each, with ``add_parser(subparsers)``."""
