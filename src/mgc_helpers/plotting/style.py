@@ -1,0 +1,60 @@
+"""The shared look of every figure, and the ``ax`` convention."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterable
+
+import matplotlib
+
+#: Default figure size in inches (wide, for a book column).
+FIGSIZE = (8.0, 3.0)
+
+STYLE = {
+    "figure.dpi": 100,
+    "savefig.dpi": 120,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": "medium",
+    "axes.labelsize": "small",
+    "xtick.labelsize": "small",
+    "ytick.labelsize": "small",
+    "legend.fontsize": "small",
+    "image.cmap": "magma",
+    "figure.autolayout": True,
+}
+
+
+def use_style() -> None:
+    """Apply the book's matplotlib settings globally (notebooks call this once)."""
+    matplotlib.rcParams.update(STYLE)
+
+
+def new_axes(ax=None, *, figsize: tuple[float, float] = FIGSIZE):
+    """Return ``(fig, ax)``: the given axes and its figure, or a new figure with one axes."""
+    import matplotlib.pyplot as plt
+
+    if ax is not None:
+        return ax.figure, ax
+    with matplotlib.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=figsize)
+    return fig, ax
+
+
+def savefig(fig, path: str | os.PathLike, *, formats: Iterable[str] = ("png", "svg")) -> list[Path]:
+    """Save ``fig`` as ``path`` with each suffix in ``formats``; returns the written paths.
+
+    SVG output has a fixed hash salt and no date, so the same figure gives the same bytes.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    written = []
+    for fmt in formats:
+        out = path.with_suffix(f".{fmt}")
+        metadata = {"Date": None} if fmt == "svg" else {"Software": None} if fmt == "png" else None
+        with matplotlib.rc_context({"svg.hashsalt": "mgc-book"}):
+            fig.savefig(out, format=fmt, metadata=metadata, bbox_inches="tight")
+        written.append(out)
+    return written
