@@ -130,8 +130,8 @@ def segment_signal(y: np.ndarray, *, config: FeatureConfig = PAPER_CONFIG,
     Policy for clips that are not exactly ``config.track_duration`` long:
 
     * samples past ``n_segments`` full segments are ignored (GTZAN clips run to about 30.01 s);
-    * a last segment that is short by at most ``pad_tolerance`` seconds is zero-padded
-      (several GTZAN clips are 29.9x s long);
+    * a last segment that is short by at most ``pad_tolerance`` seconds (and by less than half a
+      segment) is zero-padded (several GTZAN clips are 29.9x s long);
     * a shorter remainder is dropped, so a 25-s clip gives 8 segments and a clip shorter than one
       segment gives none. Callers report the missing segments; nothing is dropped silently.
 
@@ -173,7 +173,9 @@ def segment_signal(y: np.ndarray, *, config: FeatureConfig = PAPER_CONFIG,
     k = len(y) // size
     remainder = len(y) - k * size
     pad = 0
-    if remainder and size - remainder <= pad_tolerance * config.sample_rate and (limit is None or k < limit):
+    short_by = size - remainder
+    if (remainder and short_by <= pad_tolerance * config.sample_rate and short_by < size / 2
+            and (limit is None or k < limit)):
         pad = size - remainder
         k += 1
     if limit is not None:

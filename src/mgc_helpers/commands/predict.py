@@ -1,0 +1,64 @@
+"""``mgc predict``: the top genres of your own audio files."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "predict", help="classify your own audio files with a trained model",
+        description="Print the most probable genres of each audio file (WAV, FLAC, OGG, AU, and MP3 where "
+                    "libsndfile decodes it; any sample rate, channels and length of at least 3 s). Folders "
+                    "are searched recursively. Probabilities are the mean of the model's softmax over the "
+                    "song's 3-second segments.")
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="audio files or folders")
+    parser.add_argument("--model", type=Path, default=None,
+                        help="trained model (.keras, with its .json beside it); default: the one the last "
+                             "`mgc reproduce` saved under results/")
+    parser.add_argument("--top", type=int, default=3, help="how many genres to show per track (default 3)")
+    parser.add_argument("--segments", action="store_true", help="also show each 3-second segment's genre")
+    parser.add_argument("--format", choices=("text", "json", "csv"), default="text", help="output format")
+    parser.add_argument("--output", "-o", type=Path, default=None, help="write to this file instead of stdout")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..cli import CommandError
+    from ..predict import default_model_path, format_report, predict_paths
+
+    if args.top < 1:
+        raise CommandError(f"--top must be at least 1, got {args.top}")
+    try:
+        model_path = args.model if args.model is not None else default_model_path()
+    except FileNotFoundError as exc:
+        raise CommandError(str(exc)) from None
+    from ..training import FeatureConfigMismatchError, load_model
+
+    import zipfile
+
+    if Path(model_path).is_file() and not zipfile.is_zipfile(model_path):
+        raise CommandError(f"cannot load model {model_path}: not a .keras archive (a zip file)")
+    try:
+        trained = load_model(model_path)
+    except (FileNotFoundError, FeatureConfigMismatchError) as exc:
+        raise CommandError(str(exc)) from None
+    except Exception as exc:  # a damaged archive, a model of another Keras...
+        raise CommandError(f"cannot load model {model_path}: {type(exc).__name__}: {exc}") from None
+    print(f"model: {model_path} ({trained.name}, {len(trained.genres)} genres)", file=sys.stderr)
+    report = predict_paths(args.paths, trained, progress=not args.no_progress and sys.stderr.isatty())
+    text = format_report(report, fmt=args.format, top=args.top, segments=args.segments)
+    if args.output is not None:
+        try:
+            args.output.parent.mkdir(parents=True, exist_ok=True)
+            args.output.write_text(text + "\n")
+        except OSError as exc:
+            raise CommandError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        print(text)
+    if args.format != "text":
+        print(report.summary(), file=sys.stderr)
+    return 0 if report.predictions else 1

@@ -1,0 +1,279 @@
+"""Classify your own music with a trained model.
+
+A song of any length, sample rate and channel count is loaded as mono at the model's sample rate,
+cut into the model's 3-second segments (as many as it holds), turned into MFCCs exactly as the
+training data were (:func:`mgc_helpers.features.mfcc_segments`), and the segments' softmax outputs
+are averaged into one probability per genre for the track.
+
+Files that cannot be used (not audio, corrupt, NaN samples, shorter than one segment) are reported
+with the reason and counted, never dropped silently. Explained in ``11_predict.ipynb``.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Sequence
+
+import numpy as np
+
+from .audio import AUDIO_EXTENSIONS, AudioError, load_audio, segment_signal
+from .datasets import Skipped
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .training import TrainedModel
+
+__all__ = [
+    "TrackPrediction", "PredictionReport", "find_audio_files", "default_model_path",
+    "predict_file", "predict_paths", "format_report",
+]
+
+#: Model file names looked for by :func:`default_model_path`, best first.
+PREFERRED_MODELS: tuple[str, ...] = ("cnn", "rnn_lstm", "mlp_dropout", "mlp")
+
+#: Output formats of :func:`format_report`.
+FORMATS: tuple[str, ...] = ("text", "json", "csv")
+
+
+@dataclass
+class TrackPrediction:
+    """The model's answer for one audio file.
+
+    Attributes
+    ----------
+    path : Path
+        The file.
+    genres : tuple of str
+        Genre names; ``probabilities[k]`` belongs to ``genres[k]``.
+    probabilities : np.ndarray, shape (n_genres,)
+        Mean of the segments' softmax outputs (sums to 1).
+    segment_probabilities : np.ndarray, shape (n_segments, n_genres)
+        Softmax output of each 3-second segment, in time order.
+    duration : float
+        Length of the decoded audio in seconds.
+    notes : list of str
+        Things worth knowing (a tail shorter than a segment left out, silence...).
+    segment_seconds : float
+        Length of one segment in seconds.
+    """
+
+    path: Path
+    genres: tuple[str, ...]
+    probabilities: np.ndarray
+    segment_probabilities: np.ndarray
+    duration: float
+    notes: list[str] = field(default_factory=list)
+    segment_seconds: float = 3.0
+
+    @property
+    def n_segments(self) -> int:
+        return int(self.segment_probabilities.shape[0])
+
+    @property
+    def genre(self) -> str:
+        """The most probable genre."""
+        return self.genres[int(np.argmax(self.probabilities))]
+
+    def top(self, k: int = 3) -> list[tuple[str, float]]:
+        """The ``k`` most probable genres with their probabilities, most probable first.
+
+        Ties are broken by genre order, so the answer is deterministic.
+        """
+        order = np.argsort(-self.probabilities, kind="stable")[: max(1, k)]
+        return [(self.genres[i], float(self.probabilities[i])) for i in order]
+
+    def to_dict(self, *, top: int = 3, segments: bool = False) -> dict:
+        """JSON-ready description; per-segment genres and probabilities when ``segments``."""
+        out = {
+            "path": str(self.path),
+            "duration": round(self.duration, 3),
+            "n_segments": self.n_segments,
+            "top": [{"genre": g, "probability": round(p, 4)} for g, p in self.top(top)],
+            "notes": list(self.notes),
+        }
+        if segments:
+            seconds = self.segment_seconds
+            out["segments"] = [
+                {"start": round(seconds * i, 3), "genre": self.genres[int(np.argmax(p))],
+                 "probability": round(float(np.max(p)), 4)}
+                for i, p in enumerate(self.segment_probabilities)
+            ]
+        return out
+
+
+@dataclass
+class PredictionReport:
+    """Everything :func:`predict_paths` found: predictions, skipped files and ignored files."""
+
+    predictions: list[TrackPrediction]
+    skipped: list[Skipped]
+    ignored: list[Path] = field(default_factory=list)
+    model: str = ""
+
+    def summary(self) -> str:
+        return (f"{len(self.predictions)} file(s) classified, {len(self.skipped)} skipped, "
+                f"{len(self.ignored)} ignored (hidden or not audio)")
+
+
+def find_audio_files(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[Skipped], list[Path]]:
+    """Expand files and folders (recursively) into the audio files to classify.
+
+    Returns
+    -------
+    files : list of Path
+        Audio files by extension, in the order given, folders sorted.
+    skipped : list of Skipped
+        Paths that do not exist, and folders with no audio file at all.
+    ignored : list of Path
+        Hidden files and files without an audio extension found inside folders.
+    """
+    files: list[Path] = []
+    skipped: list[Skipped] = []
+    ignored: list[Path] = []
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if not path.exists():
+            skipped.append(Skipped(path, "no such file or folder"))
+        elif path.is_dir():
+            found = []
+            for item in sorted(p for p in path.rglob("*") if p.is_file()):
+                rel = item.relative_to(path)
+                if any(part.startswith(".") for part in rel.parts) or item.suffix.lower() not in AUDIO_EXTENSIONS:
+                    ignored.append(item)
+                else:
+                    found.append(item)
+            if not found:
+                skipped.append(Skipped(path, f"folder holds no audio file ({', '.join(AUDIO_EXTENSIONS)})"))
+            files.extend(found)
+        else:
+            # a file named explicitly is tried whatever its extension: the decoder decides
+            files.append(path)
+    return files, skipped, ignored
+
+
+def default_model_path(results_root: str | os.PathLike | None = None) -> Path:
+    """The model saved by the most recent ``mgc reproduce`` (or notebook run).
+
+    Looks in ``results_root`` (default: the project's ``results/`` folder, or ``$MGC_RESULTS_DIR``)
+    for ``*/models/<name>.keras`` and ``models/<name>.keras``, preferring the CNN, then the newest.
+
+    Raises
+    ------
+    FileNotFoundError
+        If no trained model is found; the message says how to make one.
+    """
+    from .paths import results_dir
+
+    root = Path(results_root) if results_root is not None else results_dir().parent
+    if not root.is_dir():
+        raise FileNotFoundError(f"no results folder at {root}: train a model first with `mgc reproduce` "
+                                f"(or pass --model)")
+    for name in PREFERRED_MODELS:
+        candidates = list(root.glob(f"models/{name}.keras")) + list(root.glob(f"*/models/{name}.keras"))
+        if candidates:
+            return max(candidates, key=lambda p: (p.stat().st_mtime, str(p)))
+    raise FileNotFoundError(f"no trained model under {root} (looked for models/{{{','.join(PREFERRED_MODELS)}}}.keras): "
+                            f"run `mgc reproduce` first, or pass --model")
+
+
+def predict_file(path: str | os.PathLike, trained: "TrainedModel", *, batch_size: int = 64) -> TrackPrediction:
+    """Classify one audio file with a trained model.
+
+    Parameters
+    ----------
+    path : path-like
+        Any audio file libsndfile (or audioread) decodes; any sample rate, channels and length of
+        at least one segment.
+    trained : TrainedModel
+        From :func:`mgc_helpers.training.load_model`.
+    batch_size : int
+        Segments per forward pass (bounds memory for long files).
+
+    Raises
+    ------
+    AudioError
+        If the file cannot be decoded, holds NaN/inf samples, or is shorter than one segment.
+    """
+    from .features import mfcc_segments
+
+    config = trained.config
+    y, sr = load_audio(path, sr=config.sample_rate, mono=True)
+    duration = len(y) / sr
+    segments = segment_signal(y, config=config, n_segments=None)
+    if len(segments) == 0:
+        raise AudioError(path, f"too short ({duration:.2f} s): needs at least one "
+                               f"{config.segment_duration:g}-s segment")
+    notes = []
+    covered = len(segments) * config.segment_duration
+    if duration - covered > 0.5:
+        notes.append(f"last {duration - covered:.1f} s (shorter than a segment) not used")
+    if float(np.max(np.abs(y))) < 1e-4:
+        notes.append("silent audio: the prediction means nothing")
+    X = mfcc_segments(segments, config=config)
+    proba = trained.predict_proba(X, batch_size=batch_size).astype(np.float64)
+    mean = proba.mean(axis=0)
+    return TrackPrediction(Path(path), tuple(trained.genres), mean / mean.sum(), proba, duration, notes,
+                           segment_seconds=config.segment_duration)
+
+
+def predict_paths(paths: Sequence[str | os.PathLike], trained: "TrainedModel", *,
+                  progress: bool = False) -> PredictionReport:
+    """Classify every audio file among ``paths`` (files or folders); report what was not usable."""
+    files, skipped, ignored = find_audio_files(paths)
+    predictions = []
+    iterator = files
+    if progress and len(files) > 1:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(files, desc="predict", unit="file")
+    for path in iterator:
+        try:
+            predictions.append(predict_file(path, trained))
+        except AudioError as exc:
+            skipped.append(Skipped(Path(path), exc.reason))
+    return PredictionReport(predictions, skipped, ignored, model=trained.name)
+
+
+def format_report(report: PredictionReport, *, fmt: str = "text", top: int = 3, segments: bool = False) -> str:
+    """Render a :class:`PredictionReport` as a text table, JSON or CSV."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; choose one of {list(FORMATS)}")
+    if fmt == "json":
+        data = {
+            "model": report.model,
+            "predictions": [p.to_dict(top=top, segments=segments) for p in report.predictions],
+            "skipped": [{"path": str(s.path), "reason": s.reason} for s in report.skipped],
+            "ignored": [str(p) for p in report.ignored],
+        }
+        return json.dumps(data, indent=2)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["path", "segment", "start", "rank", "genre", "probability"])
+        for p in report.predictions:
+            for rank, (genre, prob) in enumerate(p.top(top), start=1):
+                writer.writerow([p.path, "track", "", rank, genre, f"{prob:.4f}"])
+            if segments:
+                for i, seg in enumerate(p.segment_probabilities):
+                    k = int(np.argmax(seg))
+                    writer.writerow([p.path, i, f"{i * p.segment_seconds:.1f}", 1, p.genres[k], f"{seg[k]:.4f}"])
+        for s in report.skipped:
+            writer.writerow([s.path, "skipped", "", "", "", s.reason])
+        return buffer.getvalue()
+    lines = []
+    for p in report.predictions:
+        best = ", ".join(f"{g} {prob:.2f}" for g, prob in p.top(top))
+        lines.append(f"{p.path}  ({p.duration:.1f} s, {p.n_segments} segments): {best}")
+        for note in p.notes:
+            lines.append(f"    note: {note}")
+        if segments:
+            for i, seg in enumerate(p.segment_probabilities):
+                k = int(np.argmax(seg))
+                lines.append(f"    {i * p.segment_seconds:6.1f} s  {p.genres[k]:<10} {seg[k]:.2f}")
+    for s in report.skipped:
+        lines.append(f"skipped {s.path}: {s.reason}")
+    lines.append(report.summary())
+    return "\n".join(lines)

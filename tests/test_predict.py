@@ -1,0 +1,172 @@
+"""`mgc predict` end to end on a tiny model trained on sounds the test makes."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from mgc_helpers import training
+from mgc_helpers.audio import segment_signal
+from mgc_helpers.cli import main
+from mgc_helpers.config import FeatureConfig
+from mgc_helpers.features import SegmentSet, mfcc_segments
+from mgc_helpers.predict import default_model_path, find_audio_files, format_report, predict_file, predict_paths
+from mgc_helpers.splits import Split
+
+#: 3-s "tracks" in 10 segments of 0.3 s (13 frames): fast, and the same code path as the paper's.
+TINY = FeatureConfig(track_duration=3.0)
+SR = TINY.sample_rate
+GENRES = ("classical", "metal")
+
+
+def low_tone(seconds, *, seed=0, sr=SR):
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * sr)) / sr
+    f0 = 150 + 50 * rng.random()
+    return (0.5 * np.sin(2 * np.pi * f0 * t)).astype(np.float32)
+
+
+def bright_noise(seconds, *, seed=0, sr=SR):
+    rng = np.random.default_rng(seed)
+    y = rng.standard_normal(int(seconds * sr))
+    return (0.3 * np.diff(y, prepend=0)).astype(np.float32)  # high-passed noise
+
+
+MAKERS = {"classical": low_tone, "metal": bright_noise}
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory):
+    rows, y, track = [], [], []
+    for label, genre in enumerate(GENRES):
+        for t in range(8):
+            X = mfcc_segments(segment_signal(MAKERS[genre](3.0, seed=t), config=TINY), config=TINY)
+            rows.append(X)
+            y += [label] * len(X)
+            track += [f"{genre}.{t:05d}"] * len(X)
+    X = np.concatenate(rows)
+    segs = SegmentSet(X=X, y=np.array(y), track=np.array(track), group=np.array(track),
+                      segment=np.tile(np.arange(10), 16), genres=GENRES, config=TINY)
+    index = np.random.default_rng(0).permutation(len(segs))
+    split = Split("test", np.sort(index[40:]), np.sort(index[20:40]), np.sort(index[:20]))
+    trained = training.train(segs, split, model="mlp", epochs=8, batch_size=16, seed=0,
+                             learning_rate=1e-3, standardize=True)
+    out = tmp_path_factory.mktemp("results") / "quick" / "models" / "mlp"
+    return training.save_model(trained, out)["model"]
+
+
+@pytest.fixture(scope="module")
+def trained(model_path):
+    return training.load_model(model_path)
+
+
+def test_predicts_the_right_genre_for_any_rate_channels_and_length(tmp_path, trained):
+    # stereo 44.1 kHz, 7.5 s of a low tone: resampled, mixed down, 25 segments of 0.3 s
+    t = low_tone(7.5, seed=99, sr=44100)
+    sf.write(tmp_path / "tone.wav", np.stack([t, t], axis=1), 44100)
+    sf.write(tmp_path / "noise.flac", bright_noise(3.9, seed=99, sr=48000), 48000)
+    tone = predict_file(tmp_path / "tone.wav", trained)
+    noise = predict_file(tmp_path / "noise.flac", trained)
+    assert tone.genre == "classical" and noise.genre == "metal"
+    assert tone.n_segments == 25 and noise.n_segments == 13
+    assert tone.probabilities.shape == (2,) and tone.probabilities.sum() == pytest.approx(1.0)
+    assert tone.segment_probabilities.shape == (25, 2)
+    assert np.allclose(tone.probabilities, tone.segment_probabilities.mean(axis=0))
+    assert tone.top(1)[0][0] == "classical" and len(tone.top(5)) == 2
+
+
+def test_bad_files_are_reported_not_lost(tmp_path, trained):
+    folder = tmp_path / "music"
+    folder.mkdir()
+    sf.write(folder / "good.wav", low_tone(3.0), SR)
+    (folder / "fake.mp3").write_bytes(b"ID3 not really an mp3" * 50)
+    (folder / "empty.wav").write_bytes(b"")
+    sf.write(folder / "short.wav", low_tone(0.1), SR)
+    nan = low_tone(3.0)
+    nan[5] = np.nan
+    sf.write(folder / "nan.wav", nan, SR, subtype="FLOAT")
+    (folder / ".hidden.wav").write_bytes(b"x")
+    (folder / "cover.jpg").write_bytes(b"x")
+    report = predict_paths([folder, tmp_path / "missing.wav"], trained)
+    assert [p.path.name for p in report.predictions] == ["good.wav"]
+    reasons = {s.path.name: s.reason for s in report.skipped}
+    assert set(reasons) == {"fake.mp3", "empty.wav", "short.wav", "nan.wav", "missing.wav"}
+    assert "cannot decode" in reasons["fake.mp3"]
+    assert "empty file" in reasons["empty.wav"]
+    assert "too short" in reasons["short.wav"]
+    assert "NaN" in reasons["nan.wav"]
+    assert "no such file" in reasons["missing.wav"]
+    assert sorted(p.name for p in report.ignored) == [".hidden.wav", "cover.jpg"]
+    assert report.summary().startswith("1 file(s) classified, 5 skipped, 2 ignored")
+
+
+def test_empty_folder_is_reported(tmp_path):
+    files, skipped, _ = find_audio_files([tmp_path])
+    assert files == [] and "no audio file" in skipped[0].reason
+
+
+def test_silent_audio_gets_a_note(tmp_path, trained):
+    sf.write(tmp_path / "silence.wav", np.zeros(SR * 3, dtype=np.float32), SR)
+    pred = predict_file(tmp_path / "silence.wav", trained)
+    assert any("silent" in note for note in pred.notes)
+    assert np.all(np.isfinite(pred.probabilities))
+
+
+def test_formats(tmp_path, trained):
+    sf.write(tmp_path / "a.wav", low_tone(3.0), SR)
+    report = predict_paths([tmp_path / "a.wav", tmp_path / "nope.wav"], trained)
+    data = json.loads(format_report(report, fmt="json", top=2, segments=True))
+    assert data["predictions"][0]["top"][0]["genre"] == "classical"
+    assert len(data["predictions"][0]["segments"]) == 10
+    assert data["skipped"][0]["path"].endswith("nope.wav")
+    rows = list(csv.DictReader(io.StringIO(format_report(report, fmt="csv", top=2))))
+    assert [r["rank"] for r in rows[:2]] == ["1", "2"] and rows[-1]["segment"] == "skipped"
+    text = format_report(report)
+    assert "classical" in text and "skipped" in text
+    with pytest.raises(ValueError, match="unknown format"):
+        format_report(report, fmt="xml")
+
+
+def test_default_model_is_found_and_missing_one_is_explained(tmp_path, model_path):
+    assert default_model_path(model_path.parents[2]) == model_path
+    with pytest.raises(FileNotFoundError, match="mgc reproduce"):
+        default_model_path(tmp_path)
+
+
+def test_cli(tmp_path, model_path, capsys):
+    sf.write(tmp_path / "a.wav", bright_noise(3.0), SR)
+    assert main(["predict", str(tmp_path / "a.wav"), "--model", str(model_path), "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["predictions"][0]["top"][0]["genre"] == "metal"
+    # nothing usable: exit 1, with the reason printed
+    (tmp_path / "b.wav").write_bytes(b"garbage")
+    assert main(["predict", str(tmp_path / "b.wav"), "--model", str(model_path)]) == 1
+    assert "skipped" in capsys.readouterr().out
+
+
+def test_cli_errors(tmp_path, model_path, capsys):
+    assert main(["predict", str(tmp_path), "--model", str(tmp_path / "none.keras")]) == 2
+    assert "not found" in capsys.readouterr().err
+    bad = tmp_path / "bad.keras"
+    bad.write_bytes(b"not a zip")
+    (tmp_path / "bad.json").write_text(json.dumps(json.loads(model_path.with_suffix(".json").read_text())))
+    assert main(["predict", str(tmp_path), "--model", str(bad)]) == 2
+    assert "cannot load model" in capsys.readouterr().err
+    assert main(["predict", str(tmp_path), "--model", str(model_path), "--top", "0"]) == 2
+    assert "--top" in capsys.readouterr().err
+    # an output folder that cannot be made (its parent is a file): a clear error, even as root
+    sf.write(tmp_path / "a.wav", bright_noise(3.0), SR)
+    code = main(["predict", str(tmp_path / "a.wav"), "--model", str(model_path),
+                 "--output", str(tmp_path / "a.wav" / "out.json")])
+    assert code == 2 and "cannot write" in capsys.readouterr().err
+
+
+def test_model_from_another_configuration_is_refused(model_path):
+    from mgc_helpers.training import FeatureConfigMismatchError
+
+    with pytest.raises(FeatureConfigMismatchError, match="track_duration"):
+        training.load_model(model_path, config=FeatureConfig())
