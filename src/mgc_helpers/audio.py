@@ -115,6 +115,8 @@ def load_audio(path: str | os.PathLike, *, sr: int | None = PAPER_CONFIG.sample_
     except Exception as exc:
         if "not finite" in str(exc):  # librosa refuses non-finite buffers while mixing/resampling
             raise AudioError(path, "contains NaN or infinite samples") from None
+        if type(exc).__name__ == "NoBackendError":  # audioread's fallback found no decoder either
+            raise AudioError(path, "cannot decode audio: not a format libsndfile or audioread can read") from None
         raise AudioError(path, f"cannot decode audio ({type(exc).__name__}: {exc})") from None
     if y.size == 0:
         raise AudioError(path, "no audio samples")

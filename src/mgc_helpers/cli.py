@@ -19,6 +19,26 @@ class CommandError(Exception):
     """A user-facing error: printed as ``mgc: error: ...`` with exit status 2, no traceback."""
 
 
+def _integer(text: str, *, minimum: int, what: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {value}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1 (clip counts, epochs, jobs)."""
+    return _integer(text, minimum=1, what="a positive integer")
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type: an integer >= 0 (seeds)."""
+    return _integer(text, minimum=0, what="a non-negative integer")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mgc",

@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 from typing import Iterator
 
+from ..cli import positive_int
+
 DESCRIPTION = """\
 Compute the paper's MFCC segments (13 x 130 per 3-s segment, 10 segments per 30-s clip) for every
 clip of DATA_DIR: a synthetic dataset made by mgc_helpers.synth, or a GTZAN copy (the folder holding
@@ -26,16 +28,6 @@ examples:
 """
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
 def add_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "extract", help="compute (cached) MFCC segments of a dataset folder",
@@ -45,7 +37,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help="what DATA_DIR holds (default: auto-detect)")
     parser.add_argument("--out", metavar="FILE.npz", help="also save the segments to this .npz file")
     parser.add_argument("--json", metavar="FILE", help="also write the paper's JSON layout (large: ~600 MB for GTZAN)")
-    parser.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
+    parser.add_argument("--jobs", type=positive_int, default=None, metavar="N",
                         help="worker processes (default: all CPUs)")
     parser.add_argument("--backend", choices=("loky", "dask"), default="loky",
                         help="loky: local processes (default); dask: a dask.distributed cluster")

@@ -9,6 +9,8 @@ import math
 import os
 from pathlib import Path
 
+from ..cli import non_negative_int, positive_int
+
 DESCRIPTION = """\
 Write the book's synthetic genre dataset into OUT in GTZAN's layout:
 OUT/genres_original/<genre>/<genre>.000NN.wav (22050 Hz mono 16-bit), OUT/metadata.csv (genre,
@@ -22,26 +24,6 @@ examples:
   mgc synth /tmp/tiny --clips-per-genre 2 --duration 5    # a quick look
   mgc synth data/other --seed 1 --jobs 4
 """
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
-    return value
 
 
 def _seconds(text: str) -> float:
@@ -59,12 +41,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "synth", help="write the synthetic GTZAN-shaped dataset",
         description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out", metavar="OUT", help="dataset folder to write (created if needed)")
-    parser.add_argument("--clips-per-genre", type=_positive_int, default=100, metavar="N",
+    parser.add_argument("--clips-per-genre", type=positive_int, default=100, metavar="N",
                         help="clips per genre (default: 100, as in GTZAN)")
     parser.add_argument("--duration", type=_seconds, default=30.0, metavar="S",
                         help="clip length in seconds (default: 30)")
-    parser.add_argument("--seed", type=_seed, default=0, metavar="K", help="dataset seed (default: 0)")
-    parser.add_argument("--jobs", type=_positive_int, default=None, metavar="J",
+    parser.add_argument("--seed", type=non_negative_int, default=0, metavar="K", help="dataset seed (default: 0)")
+    parser.add_argument("--jobs", type=positive_int, default=None, metavar="J",
                         help="worker processes (default: all CPUs)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
