@@ -1,3 +1,230 @@
-"""Figures of the training and results chapters 07-10 (histories, confusion matrices, comparisons)."""
+"""Figures of the training and results chapters 07-10 (histories, confusion matrices, comparisons).
 
-__all__: list[str] = []
+Every function takes an optional ``ax`` and returns ``(fig, ax, artist)``.
+"""
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from .style import new_axes
+
+__all__ = [
+    "plot_history",
+    "plot_histories",
+    "plot_confusion",
+    "plot_protocols",
+    "plot_per_genre",
+    "plot_paper_comparison",
+]
+
+_METRIC_LABELS = {"accuracy": "accuracy", "loss": "cross-entropy loss", "rmse": "RMSE",
+                  "track_accuracy_mean": "track accuracy (mean)", "track_accuracy_vote": "track accuracy (vote)"}
+
+
+def _label(metric: str) -> str:
+    return _METRIC_LABELS.get(metric, metric)
+
+
+def plot_history(history, *, metric: str = "accuracy", ax=None, label: str | None = None,
+                 color=None, validation: bool = True):
+    """Training (solid) and validation (dashed) ``metric`` of one run over the epochs.
+
+    Explained in ``07_mlp.ipynb``.
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        Columns ``epoch``, ``<metric>`` and ``val_<metric>`` (see ``training.HISTORY_COLUMNS``).
+    metric : {"accuracy", "loss"}
+    ax : matplotlib axes or None
+    label : str or None
+        Prefix of the legend entries.
+    color : matplotlib colour or None
+    validation : bool
+        Also draw the validation curve (when present).
+
+    Returns
+    -------
+    fig, ax, lines : figure, axes and the list of drawn lines
+    """
+    if metric not in history.columns:
+        raise ValueError(f"history has no column {metric!r} (columns: {list(history.columns)})")
+    fig, ax = new_axes(ax)
+    prefix = f"{label}: " if label else ""
+    (train_line,) = ax.plot(history["epoch"], history[metric], color=color, label=f"{prefix}training")
+    lines = [train_line]
+    val = f"val_{metric}"
+    if validation and val in history.columns and history[val].notna().any():
+        (val_line,) = ax.plot(history["epoch"], history[val], color=train_line.get_color(), linestyle="--",
+                              label=f"{prefix}validation")
+        lines.append(val_line)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(_label(metric))
+    ax.legend(loc="best")
+    return fig, ax, lines
+
+
+def plot_histories(histories: Mapping[str, object], *, metric: str = "accuracy", ax=None,
+                   validation: bool = True, title: str | None = None):
+    """Several runs' curves on one axes, one colour per model (the paper's Figures 6 and 7).
+
+    Explained in ``10_results.ipynb``.
+
+    Parameters
+    ----------
+    histories : mapping of str to DataFrame
+        Legend name -> history.
+    metric : {"accuracy", "loss"}
+    validation : bool
+        Draw validation curves (dashed) beside the training curves.
+
+    Returns
+    -------
+    fig, ax, lines
+    """
+    if not histories:
+        raise ValueError("no histories to plot")
+    fig, ax = new_axes(ax)
+    lines = []
+    for name, history in histories.items():
+        _, _, drawn = plot_history(history, metric=metric, ax=ax, label=name, validation=validation)
+        lines += drawn
+    ax.legend(loc="best", ncol=2)
+    if title:
+        ax.set_title(title)
+    return fig, ax, lines
+
+
+def plot_confusion(matrix: np.ndarray, genres: Sequence[str], *, normalize: bool = True, ax=None,
+                   title: str | None = None, annotate: bool = True):
+    """Confusion matrix: true genre down, predicted genre across.
+
+    Explained in ``10_results.ipynb``.
+
+    Parameters
+    ----------
+    matrix : ndarray, shape (K, K)
+        Counts ``C[i, j]`` of true class ``i`` predicted as ``j``.
+    genres : sequence of str
+    normalize : bool
+        Show each row as fractions of that genre's items (the diagonal is then per-genre accuracy).
+    annotate : bool
+        Write the value in each cell.
+
+    Returns
+    -------
+    fig, ax, image
+    """
+    matrix = np.asarray(matrix, dtype=float)
+    k = len(genres)
+    if matrix.shape != (k, k):
+        raise ValueError(f"confusion matrix of shape {matrix.shape} does not match {k} genres")
+    values = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1) if normalize else matrix
+    fig, ax = new_axes(ax, figsize=(5.0, 4.2))
+    image = ax.imshow(values, cmap="Blues", vmin=0, vmax=1 if normalize else None)
+    ax.set_xticks(range(k), labels=list(genres), rotation=45, ha="right")
+    ax.set_yticks(range(k), labels=list(genres))
+    ax.set_xlabel("predicted genre")
+    ax.set_ylabel("true genre")
+    ax.grid(False)
+    if annotate:
+        top = values.max() if values.size else 1.0
+        for i in range(k):
+            for j in range(k):
+                v = values[i, j]
+                if v == 0:
+                    continue
+                text = f"{v:.2f}" if normalize else f"{int(v)}"
+                ax.text(j, i, text, ha="center", va="center", fontsize=6,
+                        color="white" if v > 0.6 * top else "black")
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    if title:
+        ax.set_title(title)
+    return fig, ax, image
+
+
+def plot_protocols(summary, *, metric: str = "accuracy", ax=None, title: str | None = None):
+    """Mean ± std of ``metric`` per protocol (bars) and model (groups), from ``summarize_protocols``.
+
+    Explained in ``10_results.ipynb``.
+
+    Returns
+    -------
+    fig, ax, bars : the list of bar containers, one per model
+    """
+    mean, std = f"{metric}_mean", f"{metric}_std"
+    if mean not in summary.columns:
+        raise ValueError(f"summary has no column {mean!r}")
+    frame = summary.reset_index()
+    protocols = list(dict.fromkeys(frame["protocol"]))
+    model_names = list(dict.fromkeys(frame["model"]))
+    fig, ax = new_axes(ax, figsize=(6.0, 3.0))
+    width = 0.8 / len(model_names)
+    x = np.arange(len(protocols))
+    bars = []
+    for i, name in enumerate(model_names):
+        rows = frame[frame["model"] == name].set_index("protocol").reindex(protocols)
+        container = ax.bar(x + (i - (len(model_names) - 1) / 2) * width, rows[mean], width,
+                           yerr=rows[std].fillna(0), capsize=3, label=name)
+        bars.append(container)
+    ax.set_xticks(x, labels=protocols)
+    ax.set_xlabel("split protocol")
+    ax.set_ylabel(f"test {_label(metric)}")
+    if metric.startswith(("accuracy", "track_accuracy")):
+        ax.set_ylim(0, 1)
+    ax.legend(loc="best")
+    if title:
+        ax.set_title(title)
+    return fig, ax, bars
+
+
+def plot_per_genre(table, *, ax=None, title: str | None = None):
+    """Grouped bars of per-genre accuracy: genres across, one bar per column of ``table``.
+
+    Explained in ``10_results.ipynb``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Index: genres; columns: models (values in [0, 1]).
+
+    Returns
+    -------
+    fig, ax, bars
+    """
+    fig, ax = new_axes(ax)
+    genres = list(table.index)
+    x = np.arange(len(genres))
+    width = 0.8 / max(1, table.shape[1])
+    bars = []
+    for i, column in enumerate(table.columns):
+        bars.append(ax.bar(x + (i - (table.shape[1] - 1) / 2) * width, table[column], width, label=str(column)))
+    ax.set_xticks(x, labels=genres, rotation=30, ha="right")
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("accuracy")
+    ax.legend(loc="best", ncol=min(4, table.shape[1]))
+    if title:
+        ax.set_title(title)
+    return fig, ax, bars
+
+
+def plot_paper_comparison(table, *, column_paper: str = "paper", column_run: str = "this run", ax=None,
+                          ylabel: str = "test accuracy"):
+    """Paper's value and this run's value side by side for each model (Table 2 as bars).
+
+    Explained in ``10_results.ipynb``.
+
+    Returns
+    -------
+    fig, ax, bars
+    """
+    fig, ax = new_axes(ax, figsize=(5.0, 3.0))
+    x = np.arange(len(table.index))
+    bars = [ax.bar(x - 0.2, table[column_paper], 0.4, label=column_paper, color="0.6"),
+            ax.bar(x + 0.2, table[column_run], 0.4, label=column_run)]
+    ax.set_xticks(x, labels=[str(i) for i in table.index])
+    ax.set_ylabel(ylabel)
+    ax.legend(loc="best")
+    return fig, ax, bars

@@ -1,0 +1,373 @@
+"""The paper's three classifiers: MLP, RNN-LSTM and CNN (Keras 3, TensorFlow backend).
+
+Each builder returns a compiled :class:`keras.Sequential` model that takes one segment's MFCC
+matrix, ``(frames, n_mfcc) = (130, 13)``, and outputs the softmax probabilities of the 10 genres.
+The layer sizes are the paper's (section 4 and Table 1); where the paper is silent or inconsistent
+the choice is a keyword argument with the value the tutorial code the paper follows used:
+
+============================  ==============================  ========================================
+setting                       value used here                 why
+============================  ==============================  ========================================
+optimiser (all models)        Adam, learning rate 1e-4        stated for the RNN-LSTM; the same code
+                                                              base uses it for the MLP and CNN
+MLP dropout rate              0.3 after each hidden layer     the rate the paper uses in its other
+                                                              models
+CNN pooling strides           (2, 2), ``padding="same"``      Table 1 gives only the 3x3 window
+batch normalisation (CNN)     after each pooling layer        order of the tutorial code
+loss                          sparse categorical cross-       labels are integers
+                              entropy
+============================  ==============================  ========================================
+
+Explained in ``07_mlp.ipynb``, ``08_rnn_lstm.ipynb`` and ``09_cnn.ipynb``.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Sequence
+
+# Quiet TensorFlow's start-up messages (they would land in notebook cells) and keep CPU results
+# independent of oneDNN's reordered arithmetic. Only defaults: a user's own setting wins.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import logging  # noqa: E402
+
+import keras  # noqa: E402
+from keras import layers  # noqa: E402
+
+# TensorFlow warns (through Python logging) when a new model retraces its functions, which is
+# expected when several models are trained in one session.
+logging.getLogger("tensorflow").setLevel(logging.ERROR)
+
+#: Names accepted by :func:`build_model`.
+MODEL_NAMES: tuple[str, ...] = ("mlp", "mlp_dropout", "rnn_lstm", "cnn")
+
+#: Names used in tables and figures.
+DISPLAY_NAMES: dict[str, str] = {
+    "mlp": "MLP",
+    "mlp_dropout": "MLP + dropout",
+    "rnn_lstm": "RNN-LSTM",
+    "cnn": "CNN",
+}
+
+#: Learning rate of Adam for every model (the paper states it for the RNN-LSTM).
+LEARNING_RATE = 1e-4
+
+#: Input shape of one segment: 130 frames of 13 MFCCs.
+SEGMENT_SHAPE: tuple[int, int] = (130, 13)
+
+
+def _check_shape(input_shape: Sequence[int], ndim: int, name: str) -> tuple[int, ...]:
+    shape = tuple(int(d) for d in input_shape)
+    if len(shape) != ndim or any(d <= 0 for d in shape):
+        raise ValueError(f"{name}: input_shape must be {ndim} positive sizes, got {tuple(input_shape)!r}")
+    return shape
+
+
+def _check_common(n_classes: int, dropout: float, learning_rate: float) -> None:
+    if not isinstance(n_classes, int) or isinstance(n_classes, bool) or n_classes < 2:
+        raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+    if not learning_rate > 0:
+        raise ValueError(f"learning_rate must be positive, got {learning_rate!r}")
+
+
+def compile_model(model: keras.Model, *, learning_rate: float = LEARNING_RATE) -> keras.Model:
+    """Compile ``model`` with Adam, sparse categorical cross-entropy and accuracy.
+
+    Explained in ``07_mlp.ipynb`` (the optimiser and the loss).
+    """
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def build_mlp(input_shape: Sequence[int] = SEGMENT_SHAPE, n_classes: int = 10, *,
+              hidden_units: Sequence[int] = (512, 256, 128), dropout: float = 0.0,
+              l2: float = 0.0, learning_rate: float = LEARNING_RATE,
+              name: str | None = None) -> keras.Model:
+    """Multilayer perceptron: flatten, dense ReLU layers, softmax.
+
+    Explained in ``07_mlp.ipynb``.
+
+    Parameters
+    ----------
+    input_shape : sequence of int
+        Shape of one segment, ``(frames, n_mfcc)``.
+    n_classes : int
+        Number of genres (size of the softmax layer).
+    hidden_units : sequence of int
+        Width of each hidden dense layer (the paper: 512, 256, 128).
+    dropout : float
+        Dropout rate after each hidden layer; ``0`` builds the paper's first, overfitting MLP.
+    l2 : float
+        L2 weight penalty on the hidden layers (``0``: none, as in the paper).
+    learning_rate : float
+        Adam's learning rate.
+    name : str or None
+        Keras model name (default ``"mlp"`` or ``"mlp_dropout"``).
+
+    Returns
+    -------
+    keras.Model
+        Compiled model mapping ``(batch, *input_shape)`` to ``(batch, n_classes)`` probabilities.
+
+    Examples
+    --------
+    >>> build_mlp().count_params()
+    1031306
+    """
+    shape = _check_shape(input_shape, 2, "build_mlp")
+    _check_common(n_classes, dropout, learning_rate)
+    if not hidden_units or any(int(u) <= 0 for u in hidden_units):
+        raise ValueError(f"hidden_units must be positive sizes, got {tuple(hidden_units)!r}")
+    regularizer = keras.regularizers.L2(l2) if l2 > 0 else None
+    stack: list[Any] = [keras.Input(shape=shape, name="mfcc"), layers.Flatten(name="flatten")]
+    for i, units in enumerate(hidden_units, start=1):
+        stack.append(layers.Dense(int(units), activation="relu", kernel_regularizer=regularizer,
+                                  name=f"dense_{i}"))
+        if dropout > 0:
+            stack.append(layers.Dropout(dropout, name=f"dropout_{i}"))
+    stack.append(layers.Dense(n_classes, activation="softmax", name="softmax"))
+    default = "mlp_dropout" if dropout > 0 else "mlp"
+    return compile_model(keras.Sequential(stack, name=name or default), learning_rate=learning_rate)
+
+
+def build_rnn_lstm(input_shape: Sequence[int] = SEGMENT_SHAPE, n_classes: int = 10, *,
+                   lstm_units: Sequence[int] = (64, 64), dense_units: int = 64,
+                   dropout: float = 0.3, learning_rate: float = LEARNING_RATE,
+                   name: str = "rnn_lstm") -> keras.Model:
+    """Recurrent network: two LSTM layers read the MFCC frames in time order, then dense + softmax.
+
+    The first LSTM returns its whole output sequence (one 64-vector per frame) for the second,
+    which returns only its last state: a summary of the segment.
+    Explained in ``08_rnn_lstm.ipynb``.
+
+    Parameters
+    ----------
+    input_shape : sequence of int
+        ``(frames, n_mfcc)``: frames are the time steps, MFCCs the features of each step.
+    n_classes : int
+        Number of genres.
+    lstm_units : sequence of int
+        Units of each stacked LSTM layer (the paper: 64, 64).
+    dense_units : int
+        Width of the ReLU layer after the LSTMs (the paper: 64).
+    dropout : float
+        Dropout rate after the dense layer (the paper: 0.3).
+    learning_rate : float
+        Adam's learning rate (the paper: 1e-4).
+    name : str
+        Keras model name.
+
+    Returns
+    -------
+    keras.Model
+        Compiled model.
+
+    Examples
+    --------
+    >>> build_rnn_lstm().count_params()
+    57802
+    """
+    shape = _check_shape(input_shape, 2, "build_rnn_lstm")
+    _check_common(n_classes, dropout, learning_rate)
+    if not lstm_units or any(int(u) <= 0 for u in lstm_units):
+        raise ValueError(f"lstm_units must be positive sizes, got {tuple(lstm_units)!r}")
+    stack: list[Any] = [keras.Input(shape=shape, name="mfcc")]
+    for i, units in enumerate(lstm_units, start=1):
+        last = i == len(lstm_units)
+        stack.append(layers.LSTM(int(units), return_sequences=not last, name=f"lstm_{i}"))
+    stack.append(layers.Dense(int(dense_units), activation="relu", name="dense"))
+    if dropout > 0:
+        stack.append(layers.Dropout(dropout, name="dropout"))
+    stack.append(layers.Dense(n_classes, activation="softmax", name="softmax"))
+    return compile_model(keras.Sequential(stack, name=name), learning_rate=learning_rate)
+
+
+def build_cnn(input_shape: Sequence[int] = (*SEGMENT_SHAPE, 1), n_classes: int = 10, *,
+              filters: Sequence[int] = (32, 32, 32),
+              kernel_sizes: Sequence[tuple[int, int]] = ((3, 3), (3, 3), (2, 2)),
+              pool_size: tuple[int, int] = (3, 3), pool_strides: tuple[int, int] = (2, 2),
+              batch_norm: bool = True, dense_units: int = 64, dropout: float = 0.3,
+              learning_rate: float = LEARNING_RATE, name: str = "cnn") -> keras.Model:
+    """Convolutional network of the paper's Table 1.
+
+    Three blocks of convolution (ReLU, no padding), 3x3 max pooling (``padding="same"``) and
+    batch normalisation, then flatten, a 64-unit ReLU layer, dropout and softmax. The MFCC matrix
+    is treated as a one-channel image: time down, MFCC index across.
+    Explained in ``09_cnn.ipynb``.
+
+    Parameters
+    ----------
+    input_shape : sequence of int
+        ``(frames, n_mfcc, 1)``; a 2-d shape ``(frames, n_mfcc)`` gets the channel axis added.
+    n_classes : int
+        Number of genres.
+    filters : sequence of int
+        Filters of each convolution (the paper: 32, 32, 32).
+    kernel_sizes : sequence of (int, int)
+        Kernel of each convolution (the paper: 3x3, 3x3, 2x2).
+    pool_size : (int, int)
+        Max-pooling window after each convolution (the paper: 3x3).
+    pool_strides : (int, int)
+        Pooling stride. The paper does not give it; ``(2, 2)`` is the tutorial code's value.
+    batch_norm : bool
+        Batch normalisation after each pooling layer.
+    dense_units : int
+        Width of the ReLU layer before the output.
+    dropout : float
+        Dropout rate before the output (the paper: 0.3).
+    learning_rate : float
+        Adam's learning rate.
+    name : str
+        Keras model name.
+
+    Returns
+    -------
+    keras.Model
+        Compiled model.
+
+    Raises
+    ------
+    ValueError
+        If the lists of filters and kernels differ in length, or the input is too small for the
+        stack of convolutions.
+
+    Examples
+    --------
+    >>> build_cnn().count_params()
+    45514
+    """
+    shape = tuple(int(d) for d in input_shape)
+    if len(shape) == 2:
+        shape = (*shape, 1)
+    shape = _check_shape(shape, 3, "build_cnn")
+    _check_common(n_classes, dropout, learning_rate)
+    if len(filters) != len(kernel_sizes) or not filters:
+        raise ValueError(f"build_cnn: {len(filters)} filter counts but {len(kernel_sizes)} kernel sizes")
+    stack: list[Any] = [keras.Input(shape=shape, name="mfcc")]
+    height, width = shape[0], shape[1]
+    for i, (n_filters, kernel) in enumerate(zip(filters, kernel_sizes), start=1):
+        kh, kw = (int(k) for k in kernel)
+        height, width = height - kh + 1, width - kw + 1
+        if height <= 0 or width <= 0:
+            raise ValueError(f"build_cnn: input {shape} too small for convolution {i} ({kh}x{kw})")
+        height = -(-height // pool_strides[0])
+        width = -(-width // pool_strides[1])
+        stack += [
+            layers.Conv2D(int(n_filters), (kh, kw), activation="relu", name=f"conv_{i}"),
+            layers.MaxPooling2D(tuple(pool_size), strides=tuple(pool_strides), padding="same",
+                                name=f"pool_{i}"),
+        ]
+        if batch_norm:
+            stack.append(layers.BatchNormalization(name=f"batchnorm_{i}"))
+    stack += [layers.Flatten(name="flatten"),
+              layers.Dense(int(dense_units), activation="relu", name="dense")]
+    if dropout > 0:
+        stack.append(layers.Dropout(dropout, name="dropout"))
+    stack.append(layers.Dense(n_classes, activation="softmax", name="softmax"))
+    return compile_model(keras.Sequential(stack, name=name), learning_rate=learning_rate)
+
+
+def model_input_shape(name: str, segment_shape: Sequence[int] = SEGMENT_SHAPE) -> tuple[int, ...]:
+    """Input shape the named model expects for segments of ``segment_shape`` (the CNN adds a channel)."""
+    _check_name(name)
+    shape = tuple(int(d) for d in segment_shape)
+    return (*shape, 1) if name == "cnn" else shape
+
+
+def _check_name(name: str) -> None:
+    if name not in MODEL_NAMES:
+        raise ValueError(f"unknown model {name!r}; choose one of {list(MODEL_NAMES)}")
+
+
+def build_model(name: str, input_shape: Sequence[int] = SEGMENT_SHAPE, n_classes: int = 10,
+                **kwargs: Any) -> keras.Model:
+    """Build one of the paper's models by name.
+
+    Explained in ``07_mlp.ipynb``.
+
+    Parameters
+    ----------
+    name : {"mlp", "mlp_dropout", "rnn_lstm", "cnn"}
+        ``"mlp_dropout"`` is the MLP with dropout 0.3 after each hidden layer (the paper's fix for
+        the overfitting of the plain MLP).
+    input_shape : sequence of int
+        Segment shape ``(frames, n_mfcc)``; the CNN's channel axis is added when missing.
+    n_classes : int
+        Number of genres.
+    **kwargs
+        Passed to the builder (for example ``dropout=0.5`` or ``pool_strides=(1, 1)``).
+
+    Returns
+    -------
+    keras.Model
+        Compiled model.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name.
+
+    Examples
+    --------
+    >>> build_model("mlp_dropout").name
+    'mlp_dropout'
+    """
+    _check_name(name)
+    if name == "mlp":
+        return build_mlp(input_shape, n_classes, **kwargs)
+    if name == "mlp_dropout":
+        kwargs.setdefault("dropout", 0.3)
+        kwargs.setdefault("name", "mlp_dropout")
+        return build_mlp(input_shape, n_classes, **kwargs)
+    if name == "rnn_lstm":
+        return build_rnn_lstm(input_shape, n_classes, **kwargs)
+    return build_cnn(input_shape, n_classes, **kwargs)
+
+
+def layer_table(model: keras.Model) -> "pandas.DataFrame":  # noqa: F821
+    """One row per layer: name, type, output shape, parameter count (trainable or not).
+
+    A compact, deterministic alternative to ``model.summary()`` for notebooks and tests.
+    Explained in ``07_mlp.ipynb``.
+    """
+    import pandas as pd
+
+    rows = []
+    for layer in model.layers:
+        trainable = sum(int(w.numpy().size) for w in layer.trainable_weights)
+        frozen = sum(int(w.numpy().size) for w in layer.non_trainable_weights)
+        shape = tuple(layer.output.shape) if hasattr(layer, "output") else ()
+        rows.append({
+            "layer": layer.name,
+            "type": type(layer).__name__,
+            "output shape": str(shape).replace("None", "batch"),
+            "parameters": trainable + frozen,
+            "trainable": trainable,
+        })
+    return pd.DataFrame(rows)
+
+
+def summary_text(model: keras.Model, *, line_length: int = 88) -> str:
+    """The text of ``model.summary()`` as one string (plain box drawing, no terminal colours).
+
+    The width is fixed (``line_length``), so the text does not depend on the terminal.
+    """
+    lines: list[str] = []
+    previous = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = str(line_length + 4)  # rich sizes its console from COLUMNS
+    try:
+        model.summary(print_fn=lambda line, **_: lines.append(line), line_length=line_length)
+    finally:
+        if previous is None:
+            os.environ.pop("COLUMNS", None)
+        else:
+            os.environ["COLUMNS"] = previous
+    return "\n".join(line.rstrip() for text in lines for line in text.splitlines())

@@ -1,0 +1,260 @@
+"""Metrics with known answers, track aggregation, confusion matrices and the protocol grid."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mgc_helpers import evaluation as E
+from mgc_helpers.config import FeatureConfig
+from mgc_helpers.features import SegmentSet
+from mgc_helpers.splits import Split
+
+
+def test_accuracy_from_labels_and_from_probabilities():
+    y = np.array([0, 1, 2, 2])
+    assert E.accuracy(y, np.array([0, 1, 1, 2])) == 0.75
+    proba = np.array([[0.6, 0.3, 0.1], [0.2, 0.7, 0.1], [0.5, 0.4, 0.1], [0.1, 0.1, 0.8]])
+    assert E.accuracy(y, proba) == 0.75
+    with pytest.raises(ValueError, match="predictions"):
+        E.accuracy(y, np.array([0, 1]))
+
+
+def test_cross_entropy_known_answer_and_clipping():
+    y = np.array([0, 1])
+    proba = np.array([[0.5, 0.5], [0.2, 0.8]])
+    assert E.cross_entropy(y, proba) == pytest.approx(-(math.log(0.5) + math.log(0.8)) / 2)
+    # a probability of exactly 0 is clipped like Keras does, not infinite
+    assert E.cross_entropy(np.array([0]), np.array([[0.0, 1.0]])) == pytest.approx(-math.log(1e-7))
+
+
+def test_rmse_known_answers_and_its_ceiling():
+    y = np.array([0, 1])
+    proba = np.array([[1.0, 0.0], [0.5, 0.5]])
+    # squared errors: 0, 0, 0.25, 0.25 -> mean 0.125
+    assert E.rmse(y, proba) == pytest.approx(math.sqrt(0.125))
+    # the worst case, every probability on one wrong class: sqrt(2/K), far below 3.31
+    k = 10
+    worst = np.eye(k)[(np.arange(50) + 1) % k]
+    assert E.rmse(np.arange(50) % k, worst) == pytest.approx(math.sqrt(2 / k))
+    assert E.rmse(np.array([3]), np.eye(10)[[3]]) == 0.0
+
+
+def test_segment_metrics_keys():
+    m = E.segment_metrics(np.array([0, 1]), np.array([[0.9, 0.1], [0.4, 0.6]]))
+    assert set(m) == {"accuracy", "loss", "rmse", "n"} and m["n"] == 2 and m["accuracy"] == 1.0
+
+
+def test_confusion_matrix_and_per_genre_accuracy():
+    y_true = np.array([0, 0, 0, 1, 1, 2])
+    y_pred = np.array([0, 0, 1, 1, 2, 2])
+    cm = E.confusion_matrix(y_true, y_pred, n_classes=4)
+    expected = np.zeros((4, 4), int)
+    expected[0, 0], expected[0, 1], expected[1, 1], expected[1, 2], expected[2, 2] = 2, 1, 1, 1, 1
+    np.testing.assert_array_equal(cm, expected)
+    acc = E.per_genre_accuracy(cm, ["a", "b", "c", "d"])
+    assert acc["a"] == pytest.approx(2 / 3) and acc["b"] == 0.5 and acc["c"] == 1.0
+    assert np.isnan(acc["d"])  # no items of that genre
+    with pytest.raises(ValueError, match="labels must lie"):
+        E.confusion_matrix(y_true, y_pred, n_classes=2)
+
+
+def test_track_aggregation_mean_and_vote_differ_on_a_known_case():
+    # track "a": two weak votes for class 1, one confident segment for class 0
+    proba = np.array([[0.45, 0.55], [0.45, 0.55], [0.99, 0.01],   # a
+                      [0.2, 0.8], [0.3, 0.7],                     # b
+                      [0.6, 0.4], [0.4, 0.6]])                    # c: a 1-1 tie
+    track = np.array(["a", "a", "a", "b", "b", "c", "c"])
+    y = np.array([0, 0, 0, 1, 1, 0, 0])
+    mean = E.aggregate_tracks(proba, track, y, method="mean")
+    vote = E.aggregate_tracks(proba, track, y, method="vote")
+    assert mean["track"].tolist() == ["a", "b", "c"] and mean["n_segments"].tolist() == [3, 2, 2]
+    assert mean["y_pred"].tolist() == [0, 1, 0]   # mean of a: (0.63, 0.37); c: (0.5, 0.5) -> first
+    assert vote["y_pred"].tolist() == [1, 1, 0]   # 2 votes beat 1; c's tie goes to the larger mean
+    assert mean["y_true"].tolist() == [0, 1, 0]
+    assert mean.loc[0, "confidence"] == pytest.approx((0.45 + 0.45 + 0.99) / 3)
+    assert E.track_accuracy(proba, track, y, method="mean") == 1.0
+    assert E.track_accuracy(proba, track, y, method="vote") == pytest.approx(2 / 3)
+
+
+def test_track_aggregation_errors():
+    proba = np.full((2, 2), 0.5)
+    with pytest.raises(ValueError, match="different labels"):
+        E.aggregate_tracks(proba, np.array(["a", "a"]), np.array([0, 1]))
+    with pytest.raises(ValueError, match="unknown aggregation"):
+        E.aggregate_tracks(proba, np.array(["a", "a"]), method="median")
+
+
+def test_mean_std_formatting():
+    assert E.mean_std(0.74512, 0.0123) == "0.745 ± 0.012"
+    assert E.mean_std(0.5, float("nan")) == "0.500"
+
+
+class _Constant:
+    """A stand-in for TrainedModel that always predicts the same probabilities."""
+
+    name, genres = "const", ("a", "b")
+
+    def predict_proba(self, X, *, batch_size=256):
+        return np.tile([0.25, 0.75], (len(X), 1))
+
+
+def _segments(n_tracks=6, per_track=4) -> SegmentSet:
+    n = n_tracks * per_track
+    return SegmentSet(X=np.zeros((n, 13, 13), np.float32), y=np.repeat(np.arange(n_tracks) % 2, per_track),
+                      track=np.repeat([f"t{i}" for i in range(n_tracks)], per_track),
+                      group=np.repeat([f"g{i}" for i in range(n_tracks)], per_track),
+                      segment=np.tile(np.arange(per_track), n_tracks), genres=("a", "b"),
+                      config=FeatureConfig(track_duration=3.0))
+
+
+def test_evaluate_and_its_views():
+    segs = _segments()
+    ev = E.evaluate(_Constant(), segs, np.arange(8, 24))
+    m = ev.metrics()
+    assert m["n"] == 16 and m["n_tracks"] == 4
+    assert m["accuracy"] == 0.5 and m["track_accuracy_mean"] == 0.5 and m["track_accuracy_vote"] == 0.5
+    assert m["loss"] == pytest.approx(-(math.log(0.25) + math.log(0.75)) / 2)
+    np.testing.assert_array_equal(ev.confusion(), [[0, 8], [0, 8]])
+    np.testing.assert_array_equal(ev.confusion(level="track"), [[0, 2], [0, 2]])
+    assert ev.tracks()["predicted"].eq("b").all()
+    assert ev.per_genre().tolist() == [0.0, 1.0]
+    table = E.metrics_table({"const": ev})
+    assert table.loc["const", "accuracy"] == 0.5
+
+
+def test_evaluate_refuses_other_genres():
+    segs = _segments()
+    other = _Constant()
+    other.genres = ("x", "y")
+    with pytest.raises(ValueError, match="knows genres"):
+        E.evaluate(other, segs)
+
+
+def _toy_grid_data() -> SegmentSet:
+    rng = np.random.default_rng(0)
+    n_tracks, per_track = 12, 3
+    y = np.repeat(np.arange(n_tracks) % 2, per_track)
+    X = rng.standard_normal((n_tracks * per_track, 13, 13)).astype(np.float32)
+    X[:, :, 0] += 3 * y[:, None]
+    return SegmentSet(X=X, y=y, track=np.repeat([f"t{i:02d}" for i in range(n_tracks)], per_track),
+                      group=np.repeat([f"g{i // 2}" for i in range(n_tracks)], per_track),
+                      segment=np.tile(np.arange(per_track), n_tracks), genres=("a", "b"),
+                      config=FeatureConfig(track_duration=3.0))
+
+
+def _fixed_split(segments, protocol, *, seed=0):
+    n = len(segments)
+    order = np.random.default_rng(seed).permutation(n)
+    return Split(f"{protocol} (seed {seed})", order[: n // 2], order[n // 2: 3 * n // 4], order[3 * n // 4:])
+
+
+def test_protocol_grid_is_tidy_saved_and_resumes(tmp_path):
+    segs = _toy_grid_data()
+    out = tmp_path / "grid.csv"
+    calls: list[tuple[str, int]] = []
+
+    def split_fn(segments, protocol, *, seed=0):
+        calls.append((protocol, seed))
+        return _fixed_split(segments, protocol, seed=seed)
+
+    grid = E.run_protocols(segs, models=("mlp",), protocols=("segment", "track"), seeds=(0, 1), epochs=1,
+                           batch_size=8, out=out, split_fn=split_fn)
+    assert len(grid) == 4 and len(calls) == 4
+    assert grid[["protocol", "seed"]].values.tolist() == [["segment", 0], ["segment", 1],
+                                                          ["track", 0], ["track", 1]]
+    assert set(E.GRID_KEYS) | set(E.GRID_METRICS) <= set(grid.columns)
+    assert grid["n_test"].eq(9).all() and grid["accuracy"].between(0, 1).all()
+    saved = pd.read_csv(out)
+    assert len(saved) == 4
+
+    # an interrupted grid: drop the last run from the file; only that run is trained again
+    saved.iloc[:3].to_csv(out, index=False)
+    calls.clear()
+    again = E.run_protocols(segs, models=("mlp",), protocols=("segment", "track"), seeds=(0, 1), epochs=1,
+                            batch_size=8, out=out, split_fn=split_fn)
+    assert calls == [("track", 1)]
+    np.testing.assert_allclose(again["accuracy"], grid["accuracy"])
+    assert len(pd.read_csv(out)) == 4
+
+    # a different setting (more epochs) is a different cell
+    calls.clear()
+    E.run_protocols(segs, models=("mlp",), protocols=("segment",), seeds=(0,), epochs=2, batch_size=8,
+                    out=out, split_fn=split_fn)
+    assert calls == [("segment", 0)] and len(pd.read_csv(out)) == 5
+
+    summary = E.summarize_protocols(grid)
+    assert summary.index.tolist() == [("mlp", "segment"), ("mlp", "track")]
+    assert summary["n_seeds"].tolist() == [2, 2]
+    row = grid[grid["protocol"] == "segment"]["accuracy"]
+    assert summary.loc[("mlp", "segment"), "accuracy_mean"] == pytest.approx(row.mean())
+    assert summary.loc[("mlp", "segment"), "accuracy_std"] == pytest.approx(row.std(ddof=1))
+    table = E.protocol_table(summary)
+    assert " ± " in table.loc[("mlp", "track"), "accuracy"]
+
+
+def test_protocol_grid_with_the_real_splits():
+    segs = _toy_grid_data()
+    grid = E.run_protocols(segs, models=("mlp",), protocols=("track",), seeds=(0,), epochs=1, batch_size=8)
+    assert len(grid) == 1 and grid.loc[0, "n_test_tracks"] == 3  # 25 % of 12 tracks
+
+
+def test_evaluation_file_round_trip(tmp_path):
+    ev = E.evaluate(_Constant(), _segments())
+    path = E.save_evaluation(ev, tmp_path / "pred" / "const_test.npz")
+    back = E.load_evaluation(path)
+    assert back.name == "const" and back.genres == ("a", "b")
+    np.testing.assert_array_equal(back.track, ev.track)
+    np.testing.assert_allclose(back.proba, ev.proba)
+    assert back.metrics() == pytest.approx(ev.metrics())
+    with pytest.raises(ValueError, match=".npz"):
+        E.save_evaluation(ev, tmp_path / "x.json")
+
+
+def test_result_figures_return_fig_ax_artist():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from mgc_helpers import plotting
+
+    history = pd.DataFrame({"epoch": [1, 2, 3], "loss": [2.0, 1.0, 0.5], "accuracy": [0.2, 0.5, 0.8],
+                            "val_loss": [2.1, 1.5, 1.4], "val_accuracy": [0.2, 0.4, 0.5]})
+    fig, ax, lines = plotting.plot_history(history, metric="loss", label="MLP")
+    assert len(lines) == 2 and lines[1].get_linestyle() == "--" and ax.get_ylabel() == "cross-entropy loss"
+    fig, ax, lines = plotting.plot_histories({"a": history, "b": history}, validation=False)
+    assert len(lines) == 2
+    with pytest.raises(ValueError, match="no column 'rmse'"):
+        plotting.plot_history(history, metric="rmse")
+    fig, ax, image = plotting.plot_confusion(np.array([[3, 1], [0, 4]]), ["a", "b"])
+    np.testing.assert_allclose(image.get_array(), [[0.75, 0.25], [0.0, 1.0]])
+    grid = pd.DataFrame({"model": ["cnn"] * 4, "protocol": ["segment", "segment", "track", "track"],
+                         "seed": [0, 1, 0, 1], **{m: [0.9, 0.8, 0.6, 0.5] for m in E.GRID_METRICS}})
+    fig, ax, bars = plotting.plot_protocols(E.summarize_protocols(grid))
+    assert [round(b.get_height(), 3) for b in bars[0]] == [0.85, 0.55]
+    table = pd.DataFrame({"paper": [0.6, 0.74], "this run": [0.5, 0.8]}, index=["MLP", "CNN"])
+    fig, ax, bars = plotting.plot_paper_comparison(table)
+    assert len(bars) == 2
+    fig, ax, bars = plotting.plot_per_genre(pd.DataFrame({"cnn": [0.5, 1.0]}, index=["a", "b"]))
+    assert bars[0][1].get_height() == 1.0
+    assert set(plotting.results.__all__) <= set(plotting.__all__)
+    matplotlib.pyplot.close("all")
+
+
+def test_protocol_grid_does_not_reuse_runs_on_other_data(tmp_path):
+    segs = _toy_grid_data()
+    out = tmp_path / "grid.csv"
+    calls: list[tuple[str, int]] = []
+
+    def split_fn(segments, protocol, *, seed=0):
+        calls.append((protocol, seed))
+        return _fixed_split(segments, protocol, seed=seed)
+
+    E.run_protocols(segs, models=("mlp",), protocols=("segment",), seeds=(0,), epochs=1, batch_size=8,
+                    out=out, split_fn=split_fn)
+    changed = segs.subset(np.arange(len(segs)))
+    changed.X[0, 0, 0] += 1.0  # same sizes and settings, different segments (e.g. a re-rendered dataset)
+    E.run_protocols(changed, models=("mlp",), protocols=("segment",), seeds=(0,), epochs=1, batch_size=8,
+                    out=out, split_fn=split_fn)
+    assert len(calls) == 2 and len(pd.read_csv(out)) == 2

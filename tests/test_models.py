@@ -1,0 +1,123 @@
+"""Architecture of the paper's models: layer types, output shapes, parameter counts by hand."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mgc_helpers import models
+
+
+def dense_params(n_in: int, n_out: int) -> int:
+    return n_in * n_out + n_out  # weights + biases
+
+
+def lstm_params(n_in: int, units: int) -> int:
+    return 4 * (units * (n_in + units) + units)  # four gates, each W, U and b
+
+
+def conv_params(kh: int, kw: int, c_in: int, c_out: int) -> int:
+    return kh * kw * c_in * c_out + c_out
+
+
+def layer_types(model) -> list[str]:
+    return [type(layer).__name__ for layer in model.layers]
+
+
+def test_mlp_architecture_and_parameter_count():
+    model = models.build_mlp()
+    assert layer_types(model) == ["Flatten", "Dense", "Dense", "Dense", "Dense"]
+    assert [layer.units for layer in model.layers[1:]] == [512, 256, 128, 10]
+    assert [layer.activation.__name__ for layer in model.layers[1:]] == ["relu", "relu", "relu", "softmax"]
+    expected = (dense_params(130 * 13, 512) + dense_params(512, 256) + dense_params(256, 128)
+                + dense_params(128, 10))
+    assert expected == 1_031_306
+    assert model.count_params() == expected
+    assert tuple(model.outputs[0].shape) == (None, 10)
+
+
+def test_mlp_dropout_variant_adds_only_dropout_layers():
+    plain, dropped = models.build_model("mlp"), models.build_model("mlp_dropout")
+    assert dropped.name == "mlp_dropout" and plain.name == "mlp"
+    assert layer_types(dropped) == ["Flatten", "Dense", "Dropout", "Dense", "Dropout", "Dense", "Dropout", "Dense"]
+    assert {layer.rate for layer in dropped.layers if type(layer).__name__ == "Dropout"} == {0.3}
+    assert dropped.count_params() == plain.count_params()
+    assert models.build_model("mlp_dropout", dropout=0.5).layers[2].rate == 0.5
+
+
+def test_rnn_lstm_architecture_and_parameter_count():
+    model = models.build_rnn_lstm()
+    assert layer_types(model) == ["LSTM", "LSTM", "Dense", "Dropout", "Dense"]
+    first, second = model.layers[0], model.layers[1]
+    assert first.return_sequences and not second.return_sequences
+    assert tuple(first.output.shape) == (None, 130, 64)
+    assert tuple(second.output.shape) == (None, 64)
+    assert model.layers[3].rate == 0.3
+    expected = lstm_params(13, 64) + lstm_params(64, 64) + dense_params(64, 64) + dense_params(64, 10)
+    assert expected == 57_802
+    assert model.count_params() == expected
+    assert float(model.optimizer.learning_rate.numpy()) == pytest.approx(1e-4)
+
+
+def test_cnn_architecture_shapes_and_parameter_count():
+    model = models.build_cnn()
+    assert layer_types(model) == ["Conv2D", "MaxPooling2D", "BatchNormalization"] * 3 + [
+        "Flatten", "Dense", "Dropout", "Dense"]
+    shapes = [tuple(layer.output.shape)[1:] for layer in model.layers]
+    # valid convolutions, then pooling with stride 2 and "same" padding: ceil(n / 2)
+    assert shapes[:9] == [(128, 11, 32), (64, 6, 32), (64, 6, 32),
+                          (62, 4, 32), (31, 2, 32), (31, 2, 32),
+                          (30, 1, 32), (15, 1, 32), (15, 1, 32)]
+    assert shapes[9] == (15 * 1 * 32,)
+    convs = conv_params(3, 3, 1, 32) + conv_params(3, 3, 32, 32) + conv_params(2, 2, 32, 32)
+    batch_norm = 3 * 4 * 32  # gamma, beta (trained), moving mean and variance (not trained)
+    expected = convs + batch_norm + dense_params(480, 64) + dense_params(64, 10)
+    assert expected == 45_514
+    assert model.count_params() == expected
+    non_trainable = sum(int(np.prod(w.shape)) for w in model.non_trainable_weights)
+    assert non_trainable == 3 * 2 * 32
+
+
+def test_cnn_pool_strides_are_a_parameter():
+    model = models.build_cnn(pool_strides=(1, 1))
+    # stride 1 with "same" padding keeps the size: 130x13 -> 128x11 -> 126x9 -> 125x8
+    assert tuple(model.layers[-4].output.shape) == (None, 125 * 8 * 32)
+    assert models.build_cnn((130, 13)).input_shape == (None, 130, 13, 1)  # channel added
+
+
+def test_models_output_probabilities():
+    x = np.random.default_rng(0).standard_normal((3, 130, 13)).astype("float32")
+    for name in models.MODEL_NAMES:
+        model = models.build_model(name)
+        p = model.predict(x[..., None] if name == "cnn" else x, verbose=0)
+        assert p.shape == (3, 10)
+        np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-5)
+        assert model.loss == "sparse_categorical_crossentropy"
+
+
+def test_layer_table_and_summary_text():
+    model = models.build_model("cnn")
+    table = models.layer_table(model)
+    assert table["parameters"].sum() == 45_514
+    assert table["trainable"].sum() == 45_514 - 192
+    assert table.loc[table["layer"] == "flatten", "output shape"].item() == "(batch, 480)"
+    text = models.summary_text(model)
+    assert 'Model: "cnn"' in text and "45,514" in text and "conv_3 (Conv2D)" in text
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"name": "svm"}, "unknown model 'svm'"),
+    ({"name": "mlp", "n_classes": 1}, "n_classes"),
+    ({"name": "rnn_lstm", "dropout": 1.0}, "dropout"),
+    ({"name": "mlp", "input_shape": (130,)}, "input_shape"),
+    ({"name": "cnn", "input_shape": (2, 2, 1)}, "too small"),
+])
+def test_bad_arguments_are_clear_errors(kwargs, message):
+    kwargs = dict(kwargs)
+    name = kwargs.pop("name")
+    with pytest.raises(ValueError, match=message):
+        models.build_model(name, **kwargs)
+
+
+def test_model_input_shape():
+    assert models.model_input_shape("cnn") == (130, 13, 1)
+    assert models.model_input_shape("rnn_lstm", (13, 13)) == (13, 13)
