@@ -702,7 +702,7 @@ def extract_features(dataset: "Dataset", *, config: FeatureConfig = PAPER_CONFIG
         state = "resumed"
     todo = [(number, items) for number, items in enumerate(chunks) if number not in done]
 
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     in_memory: dict[int, np.ndarray] = {}
     with tqdm(total=len(tracks), initial=sum(len(chunks[c]) for c in done), unit="track",

@@ -226,7 +226,7 @@ def predict_paths(paths: Sequence[str | os.PathLike], trained: "TrainedModel", *
     predictions = []
     iterator = files
     if progress and len(files) > 1:
-        from tqdm.auto import tqdm
+        from tqdm import tqdm
 
         iterator = tqdm(files, desc="predict", unit="file")
     for path in iterator:

@@ -308,7 +308,7 @@ def _render_all(root: Path, todo, *, seed: int, duration: float, n_jobs: int | N
     jobs = max(1, min(jobs, len(todo)))
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from tqdm import tqdm
 
         bar = tqdm(total=len(todo), desc="synth", unit="clip")
     rows: list[dict[str, Any]] = []
