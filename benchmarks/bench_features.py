@@ -121,7 +121,7 @@ def main(argv=None) -> int:
               f"({len(segments.skipped)} files skipped, {len(segments.warnings)} warnings)")
         print(f"  first run:             {cold_s:.1f} s  -> {audio_s / cold_s:,.0f}x real time")
         print(f"  cached re-run:         {warm_s:.2f} s (listing the dataset + reading the cache)")
-        print(f"  cache file:            {cache_mb:.1f} MB (compressed .npz)")
+        print(f"  cache file:            {cache_mb:.1f} MB (.npz, float32)")
         print(f"  peak memory:           this process {pipeline_self_mb:.0f} MB (of which {base_mb:.0f} MB "
               f"before extracting), largest worker {children_mb:.0f} MB")
         print(f"  load average after:    {os.getloadavg()[0]:.1f}")

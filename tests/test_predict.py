@@ -77,6 +77,10 @@ def test_predicts_the_right_genre_for_any_rate_channels_and_length(tmp_path, tra
     assert tone.segment_probabilities.shape == (25, 2)
     assert np.allclose(tone.probabilities, tone.segment_probabilities.mean(axis=0))
     assert tone.top(1)[0][0] == "classical" and len(tone.top(5)) == 2
+    # OGG Vorbis, mono 32 kHz (lossy, so only the answer is compared)
+    sf.write(tmp_path / "tone.ogg", low_tone(3.0, seed=98, sr=32000), 32000, format="OGG", subtype="VORBIS")
+    ogg = predict_file(tmp_path / "tone.ogg", trained)
+    assert ogg.genre == "classical" and ogg.n_segments == 10
 
 
 def test_bad_files_are_reported_not_lost(tmp_path, trained):

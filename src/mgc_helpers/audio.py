@@ -100,29 +100,59 @@ def load_audio(path: str | os.PathLike, *, sr: int | None = PAPER_CONFIG.sample_
     >>> y.shape, sr
     ((22050,), 22050)
     """
-    import librosa
-
     path = Path(path)
     if not path.is_file():
         raise AudioError(path, "file not found")
     if path.stat().st_size == 0:
         raise AudioError(path, "empty file (0 bytes)")
-    try:
-        with warnings.catch_warnings():
-            # librosa warns before falling back to audioread; the fallback's failure is reported below
-            warnings.simplefilter("ignore")
-            y, sr_out = librosa.load(str(path), sr=sr, mono=mono, duration=duration, dtype=np.float32)
-    except Exception as exc:
-        if "not finite" in str(exc):  # librosa refuses non-finite buffers while mixing/resampling
-            raise AudioError(path, "contains NaN or infinite samples") from None
-        if type(exc).__name__ == "NoBackendError":  # audioread's fallback found no decoder either
-            raise AudioError(path, "cannot decode audio: not a format libsndfile or audioread can read") from None
-        raise AudioError(path, f"cannot decode audio ({type(exc).__name__}: {exc})") from None
+    y, sr_out = _read_soundfile(path, duration=duration)
+    if y is None:  # libsndfile cannot read it: let librosa try audioread (e.g. MP3 on old libsndfile)
+        y, sr_out = _read_librosa(path, duration=duration)
     if y.size == 0:
         raise AudioError(path, "no audio samples")
     if not np.all(np.isfinite(y)):
         raise AudioError(path, "contains NaN or infinite samples")
+    if mono and y.ndim > 1:
+        y = np.mean(y, axis=0)  # as librosa.to_mono
+    if sr is not None and sr != sr_out:
+        import librosa
+
+        y = librosa.resample(y, orig_sr=sr_out, target_sr=sr, res_type="soxr_hq")  # librosa.load's default
+        sr_out = sr
     return y, int(sr_out)
+
+
+def _read_soundfile(path: Path, *, duration: float | None) -> tuple[np.ndarray | None, int]:
+    """Decode with libsndfile as float32, shape (channels, n) or (n,); ``(None, 0)`` if it cannot.
+
+    This is what :func:`librosa.load` does first, without its per-call overhead (about 7 ms of the
+    10 ms it takes for a 30-s GTZAN clip).
+    """
+    import soundfile as sf
+
+    try:
+        with sf.SoundFile(str(path)) as f:
+            frames = -1 if duration is None else int(duration * f.samplerate)
+            data = f.read(frames=frames, dtype="float32", always_2d=True)
+            rate = int(f.samplerate)
+    except Exception:
+        return None, 0
+    return (data[:, 0] if data.shape[1] == 1 else np.ascontiguousarray(data.T)), rate
+
+
+def _read_librosa(path: Path, *, duration: float | None) -> tuple[np.ndarray, int]:
+    """Fallback decoder (audioread through librosa), native rate and channels."""
+    import librosa
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # librosa warns before it falls back to audioread
+            y, rate = librosa.load(str(path), sr=None, mono=False, duration=duration, dtype=np.float32)
+    except Exception as exc:
+        if type(exc).__name__ == "NoBackendError":  # audioread found no decoder either
+            raise AudioError(path, "cannot decode audio: not a format libsndfile or audioread can read") from None
+        raise AudioError(path, f"cannot decode audio ({type(exc).__name__}: {exc})") from None
+    return y, int(rate)
 
 
 def segment_signal(y: np.ndarray, *, config: FeatureConfig = PAPER_CONFIG,
