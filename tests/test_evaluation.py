@@ -151,14 +151,19 @@ def _fixed_split(segments, protocol, *, seed=0):
     return Split(f"{protocol} (seed {seed})", order[: n // 2], order[n // 2: 3 * n // 4], order[3 * n // 4:])
 
 
+def _counting_split(calls: list[tuple[str, int]]):
+    """A split function for run_protocols that records each (protocol, seed) it is asked for."""
+    def split_fn(segments, protocol, *, seed=0):
+        calls.append((protocol, seed))
+        return _fixed_split(segments, protocol, seed=seed)
+    return split_fn
+
+
 def test_protocol_grid_is_tidy_saved_and_resumes(tmp_path):
     segs = _toy_grid_data()
     out = tmp_path / "grid.csv"
     calls: list[tuple[str, int]] = []
-
-    def split_fn(segments, protocol, *, seed=0):
-        calls.append((protocol, seed))
-        return _fixed_split(segments, protocol, seed=seed)
+    split_fn = _counting_split(calls)
 
     grid = E.run_protocols(segs, models=("mlp",), protocols=("segment", "track"), seeds=(0, 1), epochs=1,
                            batch_size=8, out=out, split_fn=split_fn)
@@ -246,10 +251,7 @@ def test_protocol_grid_does_not_reuse_runs_on_other_data(tmp_path):
     segs = _toy_grid_data()
     out = tmp_path / "grid.csv"
     calls: list[tuple[str, int]] = []
-
-    def split_fn(segments, protocol, *, seed=0):
-        calls.append((protocol, seed))
-        return _fixed_split(segments, protocol, seed=seed)
+    split_fn = _counting_split(calls)
 
     E.run_protocols(segs, models=("mlp",), protocols=("segment",), seeds=(0,), epochs=1, batch_size=8,
                     out=out, split_fn=split_fn)
