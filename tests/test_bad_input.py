@@ -210,8 +210,61 @@ def test_R17_bad_parameters(tmp_path, capsys):
     assert "invalid choice" in capsys.readouterr().err
 
 
+def test_R18_folder_without_audio_is_not_a_genre(messy, tmp_path):
+    base = messy / "genres_original"
+    (base / "cache" / "features").mkdir(parents=True)
+    (base / "cache" / "features" / "x.npz").write_bytes(b"\0")
+    (base / "results").mkdir()
+    ds = load_dataset(base)  # the folder that directly holds the genre folders
+    assert ds.genres == ("blues", "metal", "pop")
+    assert {p.name for p in ds.ignored} >= {"cache", "results"}
+    assert "non-genre folder" in ds.summary() and "cache" in ds.summary()
+    # the feature cache goes to MGC_CACHE_DIR / data/cache, never into the dataset folder
+    from mgc_helpers import paths
+
+    assert base not in paths.cache_dir().parents and paths.cache_dir() != base
+
+
+def test_R19_file_name_that_is_not_valid_text_is_read(tmp_path, capsys):
+    import os
+
+    base = tmp_path / "genres_original" / "blues"
+    name = os.fsdecode(b"blues.00000 caf\xe9.wav")  # Latin-1 bytes on a UTF-8 file system
+    base.mkdir(parents=True)
+    with open(base / name, "wb") as handle:
+        sf.write(handle, tone(6.0), SR, format="WAV")
+    ds = load_dataset(tmp_path)
+    assert len(ds.tracks) == 1 and not ds.skipped
+    segments = extract_features(ds, config=SMALL, cache_dir=tmp_path / "cache", n_jobs=1)
+    assert len(segments) == 2 and not segments.skipped
+
+
+def test_R20_broken_symbolic_link_is_reported(messy, tmp_path, capsys):
+    import os
+
+    link = messy / "genres_original" / "blues" / "blues.00009.wav"
+    os.symlink(tmp_path / "gone.wav", link)
+    reasons = _reasons(load_dataset(messy).skipped)
+    assert "broken symbolic link" in reasons["blues.00009.wav"]
+    from mgc_helpers.predict import find_audio_files
+
+    _, skipped, _ = find_audio_files([messy / "genres_original" / "blues", link])
+    assert [s.reason.startswith("broken symbolic link") for s in skipped] == [True, True]
+
+
+def test_R21_no_default_model_is_an_error_not_another_model(tmp_path, capsys, monkeypatch):
+    other = tmp_path / "results" / "quick" / "models"
+    other.mkdir(parents=True)
+    (other / "cnn.keras").write_bytes(b"a quick model that must not be picked")
+    monkeypatch.setenv("MGC_RESULTS_DIR", str(tmp_path / "results" / "default"))
+    write(tmp_path / "a.wav", tone(3.0))
+    assert main(["predict", str(tmp_path / "a.wav")]) == 2
+    err = capsys.readouterr().err
+    assert "default model" in err and "does not exist" in err and "--model" in err
+
+
 def test_every_row_has_a_test():
     rows = set(re.findall(r"^\* - (R\d+)$", (ROOT / "book" / "bad_input.md").read_text(), flags=re.M))
     tested = {name.split("_")[1] for name in globals() if name.startswith("test_R")}
-    assert rows == {f"R{i}" for i in range(1, 18)}
+    assert rows == {f"R{i}" for i in range(1, 22)}
     assert rows == tested

@@ -58,37 +58,65 @@ def test_rnn_lstm_architecture_and_parameter_count():
     assert float(model.optimizer.learning_rate.numpy()) == pytest.approx(1e-4)
 
 
-def test_cnn_architecture_shapes_and_parameter_count():
+def test_cnn_is_the_papers_reading_padded_3x3_pooling_with_3x3_strides():
+    """Section 7.5: "3x3 grid size, 3x3 strides", "padding all the edges"; Table 1's filters."""
     model = models.build_cnn()
     assert layer_types(model) == ["Conv2D", "MaxPooling2D", "BatchNormalization"] * 3 + [
         "Flatten", "Dense", "Dropout", "Dense"]
+    for i in (1, 2, 3):
+        conv, pool = model.get_layer(f"conv_{i}"), model.get_layer(f"pool_{i}")
+        assert conv.padding == "same" and conv.filters == 32
+        assert pool.pool_size == (3, 3) and pool.strides == (3, 3) and pool.padding == "same"
+    assert [model.get_layer(f"conv_{i}").kernel_size for i in (1, 2, 3)] == [(3, 3), (3, 3), (2, 2)]
+    shapes = [tuple(layer.output.shape)[1:] for layer in model.layers]
+    # padded convolutions keep the size, pooling with stride 3 and "same" padding: ceil(n / 3)
+    assert shapes[:9] == [(130, 13, 32), (44, 5, 32), (44, 5, 32),
+                          (44, 5, 32), (15, 2, 32), (15, 2, 32),
+                          (15, 2, 32), (5, 1, 32), (5, 1, 32)]
+    assert shapes[9] == (5 * 1 * 32,)
+    convs = conv_params(3, 3, 1, 32) + conv_params(3, 3, 32, 32) + conv_params(2, 2, 32, 32)
+    batch_norm = 3 * 4 * 32  # gamma, beta (trained), moving mean and variance (not trained)
+    expected = convs + batch_norm + dense_params(160, 64) + dense_params(64, 10)
+    assert expected == 25_034
+    assert model.count_params() == expected
+    non_trainable = sum(int(np.prod(w.shape)) for w in model.non_trainable_weights)
+    assert non_trainable == 3 * 2 * 32
+    assert model.get_layer("dropout").rate == pytest.approx(0.3)
+    assert model.get_layer("dense").units == 64
+
+
+def test_cnn_tutorial_variant_unpadded_convolutions_stride_2_pooling():
+    model = models.build_model("cnn_tutorial")
+    assert model.name == "cnn_tutorial"
     shapes = [tuple(layer.output.shape)[1:] for layer in model.layers]
     # valid convolutions, then pooling with stride 2 and "same" padding: ceil(n / 2)
     assert shapes[:9] == [(128, 11, 32), (64, 6, 32), (64, 6, 32),
                           (62, 4, 32), (31, 2, 32), (31, 2, 32),
                           (30, 1, 32), (15, 1, 32), (15, 1, 32)]
-    assert shapes[9] == (15 * 1 * 32,)
     convs = conv_params(3, 3, 1, 32) + conv_params(3, 3, 32, 32) + conv_params(2, 2, 32, 32)
-    batch_norm = 3 * 4 * 32  # gamma, beta (trained), moving mean and variance (not trained)
-    expected = convs + batch_norm + dense_params(480, 64) + dense_params(64, 10)
+    expected = convs + 3 * 4 * 32 + dense_params(480, 64) + dense_params(64, 10)
     assert expected == 45_514
     assert model.count_params() == expected
-    non_trainable = sum(int(np.prod(w.shape)) for w in model.non_trainable_weights)
-    assert non_trainable == 3 * 2 * 32
+    assert models.build_cnn(**models.CNN_TUTORIAL).count_params() == expected
 
 
 def test_cnn_pool_strides_are_a_parameter():
     model = models.build_cnn(pool_strides=(1, 1))
-    # stride 1 with "same" padding keeps the size: 130x13 -> 128x11 -> 126x9 -> 125x8
+    # stride 1 with "same" padding everywhere keeps the size: 130 x 13 x 32 inputs to the dense layer
+    assert tuple(model.layers[-4].output.shape) == (None, 130 * 13 * 32)
+    model = models.build_cnn(pool_strides=(1, 1), conv_padding="valid")
+    # 130x13 -> 128x11 -> 126x9 -> 125x8
     assert tuple(model.layers[-4].output.shape) == (None, 125 * 8 * 32)
     assert models.build_cnn((130, 13)).input_shape == (None, 130, 13, 1)  # channel added
+    with pytest.raises(ValueError, match="conv_padding"):
+        models.build_cnn(conv_padding="full")
 
 
 def test_models_output_probabilities():
     x = np.random.default_rng(0).standard_normal((3, 130, 13)).astype("float32")
     for name in models.MODEL_NAMES:
         model = models.build_model(name)
-        p = model.predict(x[..., None] if name == "cnn" else x, verbose=0)
+        p = model.predict(x[..., None] if name in models.IMAGE_MODELS else x, verbose=0)
         assert p.shape == (3, 10)
         np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-5)
         assert model.loss == "sparse_categorical_crossentropy"
@@ -97,11 +125,11 @@ def test_models_output_probabilities():
 def test_layer_table_and_summary_text():
     model = models.build_model("cnn")
     table = models.layer_table(model)
-    assert table["parameters"].sum() == 45_514
-    assert table["trainable"].sum() == 45_514 - 192
-    assert table.loc[table["layer"] == "flatten", "output shape"].item() == "(batch, 480)"
+    assert table["parameters"].sum() == 25_034
+    assert table["trainable"].sum() == 25_034 - 192
+    assert table.loc[table["layer"] == "flatten", "output shape"].item() == "(batch, 160)"
     text = models.summary_text(model)
-    assert 'Model: "cnn"' in text and "45,514" in text and "conv_3 (Conv2D)" in text
+    assert 'Model: "cnn"' in text and "25,034" in text and "conv_3 (Conv2D)" in text
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -109,7 +137,7 @@ def test_layer_table_and_summary_text():
     ({"name": "mlp", "n_classes": 1}, "n_classes"),
     ({"name": "rnn_lstm", "dropout": 1.0}, "dropout"),
     ({"name": "mlp", "input_shape": (130,)}, "input_shape"),
-    ({"name": "cnn", "input_shape": (2, 2, 1)}, "too small"),
+    ({"name": "cnn_tutorial", "input_shape": (2, 2, 1)}, "too small"),
 ])
 def test_bad_arguments_are_clear_errors(kwargs, message):
     kwargs = dict(kwargs)
@@ -120,4 +148,5 @@ def test_bad_arguments_are_clear_errors(kwargs, message):
 
 def test_model_input_shape():
     assert models.model_input_shape("cnn") == (130, 13, 1)
+    assert models.model_input_shape("cnn_tutorial") == (130, 13, 1)
     assert models.model_input_shape("rnn_lstm", (13, 13)) == (13, 13)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import shutil
 import io
 import json
 
@@ -135,10 +136,30 @@ def test_formats(tmp_path, trained):
         format_report(report, fmt="xml")
 
 
-def test_default_model_is_found_and_missing_one_is_explained(tmp_path, model_path):
-    assert default_model_path(model_path.parents[2]) == model_path
+def test_default_model_is_the_default_profiles_cnn_and_nothing_else(tmp_path, model_path, monkeypatch):
+    monkeypatch.setenv("MGC_RESULTS_DIR", str(tmp_path / "nothing-here"))
     with pytest.raises(FileNotFoundError, match="mgc reproduce"):
-        default_model_path(tmp_path)
+        default_model_path()
+    # a newer model elsewhere (a quick run's) is never taken in its place
+    default = tmp_path / "results" / "default"
+    (default / "models").mkdir(parents=True)
+    for suffix in (".keras", ".json"):
+        shutil.copy(model_path.with_suffix(suffix), default / "models" / f"cnn{suffix}")
+    monkeypatch.setenv("MGC_RESULTS_DIR", str(default))
+    assert default_model_path() == default / "models" / "cnn.keras"
+
+
+def test_report_says_what_the_model_was_trained_on(tmp_path, trained, capsys):
+    sf.write(tmp_path / "a.wav", bright_noise(3.0), SR)
+    report = predict_paths([tmp_path], trained)
+    assert "mlp, trained on the None" not in report.trained_on
+    for fmt in ("text", "json", "csv"):
+        assert "trained on" in format_report(report, fmt=fmt)
+    synthetic = training.TrainedModel(model=None, name="cnn", genres=GENRES, config=TINY, seed=0,
+                                      history=training.history_frame({}), params={"dataset": "synthetic"})
+    from mgc_helpers.predict import model_caveat
+
+    assert "synthesiser's styles" in model_caveat(synthetic) and "--dataset gtzan" in model_caveat(synthetic)
 
 
 def test_cli(tmp_path, model_path, capsys):

@@ -99,15 +99,38 @@ def test_reproduce_runs_injects_and_records(book_root, tmp_path):
     assert all(not c.get("outputs") for c in stored.cells if c.cell_type == "code")
 
 
-def test_update_stored_keeps_the_notebooks_own_parameters(book_root, tmp_path):
-    R.reproduce(profile="quick", out=tmp_path / "out", notebooks="01", book=False, update_stored=True,
+def test_update_stored_keeps_the_notebooks_own_parameters_and_stamps_them(book_root, tmp_path):
+    R.reproduce(profile="default", out=tmp_path / "out", notebooks="01", book=False, update_stored=True,
                 root=book_root, log=lambda _: None)
     stored = nbformat.read(str(book_root / "notebooks" / "01_params.ipynb"), as_version=4)
     assert len(stored.cells) == 3  # no injected cell
     assert stored.cells[1].source.startswith('dataset = "synthetic"')
-    assert stored.cells[2].outputs[0]["text"].startswith("quick 0")
+    assert stored.cells[2].outputs[0]["text"].startswith("default 0")
     assert "papermill" not in stored.metadata
     assert all("papermill" not in c.metadata for c in stored.cells)
+    record = stored.metadata["mgc_book"]
+    assert record["parameters"] == {"dataset": "synthetic", "profile": "default", "epochs": None, "seed": 0}
+    assert {"code", "modules"} <= set(record["fingerprint"]) and "keras" in record["versions"]
+    assert record["cpu"]["cores"] >= 1
+
+
+@pytest.mark.parametrize("kwargs", [{"profile": "quick"}, {"profile": "default", "epochs": 3},
+                                    {"profile": "default", "seed": 1}, {"profile": "default", "dataset": "gtzan"}])
+def test_update_stored_refuses_anything_but_the_default_run(book_root, tmp_path, kwargs):
+    with pytest.raises(R.ReproduceError, match="default run only"):
+        R.reproduce(out=tmp_path / "out", book=False, update_stored=True, root=book_root, log=lambda _: None,
+                    **kwargs)
+
+
+def test_default_results_folder_is_named_after_the_run(book_root, tmp_path):
+    result = R.reproduce(profile="quick", epochs=2, seed=1, notebooks="01", book=False, root=book_root,
+                         log=lambda _: None)
+    assert result.out == book_root / "results" / "quick-epochs2-seed1"
+    record = json.loads((result.out / "reproduce.json").read_text())
+    versions = set(record["versions"])
+    assert {"keras", "librosa", "numpy", "scipy", "scikit-learn", "soundfile", "libsndfile"} <= versions
+    assert {"tensorflow", "tensorflow-cpu"} & versions
+    assert record["cpu_model"] and record["cpus"] >= 1
 
 
 def test_failing_cell_names_notebook_and_cell(book_root, tmp_path):

@@ -5,10 +5,14 @@ Explained in ``01_waveform.ipynb`` (loading, mono, sample rate) and ``06_dataset
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -55,13 +59,44 @@ def audio_info(path: str | os.PathLike) -> AudioInfo:
     import soundfile as sf
 
     path = Path(path)
-    if not path.is_file():
-        raise AudioError(path, "file not found")
+    _check_file(path)
     try:
-        info = sf.info(str(path))
+        with _opened(path) as source, sf.SoundFile(source) as f:
+            rate, channels, frames = int(f.samplerate), int(f.channels), int(f.frames)
     except Exception as exc:  # soundfile raises LibsndfileError / RuntimeError
         raise AudioError(path, f"unreadable audio header ({type(exc).__name__}: {exc})") from None
-    return AudioInfo(path, int(info.samplerate), int(info.channels), int(info.frames))
+    return AudioInfo(path, rate, channels, frames)
+
+
+def _check_file(path: Path) -> None:
+    """Raise :class:`AudioError` for a broken link, a missing path or a folder."""
+    if path.is_symlink() and not path.exists():
+        raise AudioError(path, f"broken symbolic link (points to {os.readlink(path)}, which does not exist)")
+    if not path.is_file():
+        raise AudioError(path, "file not found")
+
+
+def _encodable(path: Path) -> bool:
+    """Whether libsndfile can be given the file name (it cannot take names that are not valid text)."""
+    try:
+        str(path).encode(sys.getfilesystemencoding())
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def _opened(path: Path) -> Iterator[str | BinaryIO]:
+    """The name for libsndfile, or an open binary file when the name is not valid text.
+
+    A file name that is not valid in the file system's encoding (a Latin-1 name from an old
+    disk on a UTF-8 system) cannot be passed to libsndfile by name, so it reads the open file.
+    """
+    if _encodable(path):
+        yield str(path)
+    else:
+        with open(path, "rb") as handle:
+            yield handle
 
 
 def load_audio(path: str | os.PathLike, *, sr: int | None = PAPER_CONFIG.sample_rate,
@@ -101,8 +136,7 @@ def load_audio(path: str | os.PathLike, *, sr: int | None = PAPER_CONFIG.sample_
     ((22050,), 22050)
     """
     path = Path(path)
-    if not path.is_file():
-        raise AudioError(path, "file not found")
+    _check_file(path)
     if path.stat().st_size == 0:
         raise AudioError(path, "empty file (0 bytes)")
     y, sr_out = _read_soundfile(path, duration=duration)
@@ -131,7 +165,7 @@ def _read_soundfile(path: Path, *, duration: float | None) -> tuple[np.ndarray |
     import soundfile as sf
 
     try:
-        with sf.SoundFile(str(path)) as f:
+        with _opened(path) as source, sf.SoundFile(source) as f:
             frames = -1 if duration is None else int(duration * f.samplerate)
             data = f.read(frames=frames, dtype="float32", always_2d=True)
             rate = int(f.samplerate)
@@ -145,9 +179,9 @@ def _read_librosa(path: Path, *, duration: float | None) -> tuple[np.ndarray, in
     import librosa
 
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _opened(path) as source:
             warnings.simplefilter("ignore")  # librosa warns before it falls back to audioread
-            y, rate = librosa.load(str(path), sr=None, mono=False, duration=duration, dtype=np.float32)
+            y, rate = librosa.load(source, sr=None, mono=False, duration=duration, dtype=np.float32)
     except Exception as exc:
         if type(exc).__name__ == "NoBackendError":  # audioread found no decoder either
             raise AudioError(path, "cannot decode audio: not a format libsndfile or audioread can read") from None

@@ -15,7 +15,9 @@ Policy for problem files (nothing is dropped silently):
   *ignored*: counted in :attr:`Dataset.ignored` and in the summary, never an error;
 * a file whose header cannot be read (the WAV copy's ``jazz.00054.wav``), or that holds no
   samples, becomes a :class:`Skipped` entry with the reason;
-* an empty genre folder is reported as a :class:`Skipped` entry and keeps its label;
+* an empty genre folder is reported as a :class:`Skipped` entry and keeps its label when it has
+  a GTZAN genre name; a folder without audio and with another name (``cache/``, ``results/``) is
+  not a genre: it is *ignored* and listed in the summary;
 * clips that decode badly or are too short are found during extraction
   (:func:`mgc_helpers.features.extract_features`), which reports them per file.
 
@@ -39,7 +41,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "Track", "Skipped", "Dataset", "DatasetError", "DATASET_NAMES", "LAYOUTS",
-    "load_dataset", "prepare_dataset", "fetch_gtzan",
+    "load_dataset", "prepare_dataset", "fetch_gtzan", "example_tracks",
 ]
 
 #: Dataset names accepted by :func:`load_dataset` and :func:`prepare_dataset`.
@@ -112,7 +114,8 @@ class Dataset:
     skipped : list of Skipped
         Unreadable files and empty genre folders, with reasons.
     ignored : list of Path
-        Hidden and non-audio files that were passed over.
+        Hidden and non-audio files, and folders that are not genres (no audio file and not a
+        GTZAN genre name, such as a ``cache/`` or ``results/`` folder), that were passed over.
     audio_root : Path or None
         The folder that holds the genre folders.
     """
@@ -179,7 +182,8 @@ class Dataset:
         if self.ignored:
             shown = ", ".join(_short(p, self.root) for p in self.ignored[:5])
             more = f" and {len(self.ignored) - 5} more" if len(self.ignored) > 5 else ""
-            lines.append(f"ignored {len(self.ignored)} hidden or non-audio file(s): {shown}{more}")
+            lines.append(f"ignored {len(self.ignored)} hidden or non-audio file(s) or non-genre folder(s): "
+                         f"{shown}{more}")
         return "\n".join(lines)
 
 
@@ -275,11 +279,20 @@ def _scan(audio_root: Path) -> tuple[tuple[str, ...], list[Track], list[Skipped]
     skipped: list[Skipped] = []
     ignored: list[Path] = [p for p in sorted(audio_root.iterdir()) if not p.is_dir() or _hidden(p)]
     seen: dict[str, Path] = {}
+    from .config import GENRES
+
     for folder in _genre_folders(audio_root):
         genre = folder.name
+        if genre not in GENRES and not _holds_audio(folder):
+            ignored.append(folder)  # a cache, a results folder...: never an extra genre
+            continue
         genres.append(genre)
         n_audio = 0
         for path in sorted(folder.iterdir()):
+            if path.is_symlink() and not path.exists() and not _hidden(path):
+                skipped.append(Skipped(path, f"broken symbolic link (points to {os.readlink(path)}, "
+                                             "which does not exist)"))
+                continue
             if _hidden(path) or not path.is_file() or not _is_audio(path):
                 ignored.append(path)
                 continue
@@ -389,6 +402,47 @@ def load_dataset(root: str | os.PathLike, *, name: str | None = None) -> Dataset
         tracks = _gtzan_artists(tracks)
     return Dataset(name=name, root=root, layout=layout, genres=genres, tracks=tracks,
                    skipped=skipped, ignored=ignored, audio_root=audio_root)
+
+
+def example_tracks(dataset: Dataset, *, min_seconds: float) -> tuple[dict[str, Track], list[str]]:
+    """One clip per genre to show a reader: the first at least ``min_seconds`` long, else the longest.
+
+    Real copies have short clips and missing genres, so a chapter picks what it shows from what
+    exists and says what it could not find.
+
+    Returns
+    -------
+    examples : dict
+        ``{genre: Track}`` for every genre that has a usable clip, in genre order.
+    notes : list of str
+        One line per genre without any clip, or without a clip of ``min_seconds``.
+
+    Explained in ``06_dataset.ipynb``.
+    """
+    examples: dict[str, Track] = {}
+    notes: list[str] = []
+    for genre in dataset.genres:
+        candidates = [t for t in dataset.tracks if t.genre == genre]
+        if not candidates:
+            notes.append(f"{genre}: no usable clip")
+            continue
+        durations: list[tuple[float, Track]] = []
+        for track in candidates:
+            try:
+                seconds = audio_info(track.path).duration
+            except AudioError:
+                continue
+            durations.append((seconds, track))
+            if seconds >= min_seconds:
+                break
+        if not durations:
+            notes.append(f"{genre}: no clip with a readable header")
+            continue
+        seconds, track = next(((d, t) for d, t in durations if d >= min_seconds), max(durations, key=lambda x: x[0]))
+        if seconds < min_seconds:
+            notes.append(f"{genre}: no clip of {min_seconds:g} s; showing the longest, {track.track_id} ({seconds:.1f} s)")
+        examples[genre] = track
+    return examples, notes
 
 
 def _resolve_profile(profile: "str | Profile | None") -> "Profile":

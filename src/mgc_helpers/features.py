@@ -589,7 +589,7 @@ def feature_cache_path(dataset: "Dataset", *, config: FeatureConfig = PAPER_CONF
 def _cache_folder(cache_dir: str | os.PathLike | None) -> Path:
     from . import paths
 
-    return Path(cache_dir).expanduser() if cache_dir is not None else paths.data_dir() / "cache" / "features"
+    return Path(cache_dir).expanduser() if cache_dir is not None else paths.cache_dir() / "features"
 
 
 def _read_cache(path: Path, key: str) -> SegmentSet:
@@ -622,7 +622,8 @@ def extract_features(dataset: "Dataset", *, config: FeatureConfig = PAPER_CONFIG
     config : FeatureConfig
         Feature settings (the paper's by default).
     cache_dir : path-like or None
-        Folder of the cache; ``None`` means ``<data_dir>/cache/features``.
+        Folder of the cache; ``None`` means ``features/`` in :func:`mgc_helpers.paths.cache_dir`
+        (never inside the dataset folder).
     n_jobs : int or None
         Worker processes; ``None`` uses every CPU, ``1`` runs in this process.
     backend : {"loky", "dask"}

@@ -31,9 +31,6 @@ __all__ = [
     "predict_file", "predict_paths", "format_report",
 ]
 
-#: Model file names looked for by :func:`default_model_path`, best first.
-PREFERRED_MODELS: tuple[str, ...] = ("cnn", "rnn_lstm", "mlp_dropout", "mlp")
-
 #: Output formats of :func:`format_report`.
 FORMATS: tuple[str, ...] = ("text", "json", "csv")
 
@@ -112,6 +109,9 @@ class PredictionReport:
     skipped: list[Skipped]
     ignored: list[Path] = field(default_factory=list)
     model: str = ""
+    trained_on: str = ""
+    caveat: str = ""
+    model_path: str = ""
 
     def summary(self) -> str:
         return (f"{len(self.predictions)} file(s) classified, {len(self.skipped)} skipped, "
@@ -126,7 +126,8 @@ def find_audio_files(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], li
     files : list of Path
         Audio files by extension, in the order given, folders sorted.
     skipped : list of Skipped
-        Paths that do not exist, and folders with no audio file at all.
+        Paths that do not exist, broken symbolic links (named or found in a folder), and folders
+        with no audio file at all.
     ignored : list of Path
         Hidden files and files without an audio extension found inside folders.
     """
@@ -135,13 +136,22 @@ def find_audio_files(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], li
     ignored: list[Path] = []
     for raw in paths:
         path = Path(raw).expanduser()
-        if not path.exists():
+        if path.is_symlink() and not path.exists():
+            skipped.append(Skipped(path, _broken_link(path)))
+        elif not path.exists():
             skipped.append(Skipped(path, "no such file or folder"))
         elif path.is_dir():
             found = []
-            for item in sorted(p for p in path.rglob("*") if p.is_file()):
+            for item in sorted(path.rglob("*")):
                 rel = item.relative_to(path)
-                if any(part.startswith(".") for part in rel.parts) or item.suffix.lower() not in AUDIO_EXTENSIONS:
+                hidden = any(part.startswith(".") for part in rel.parts)
+                if item.is_symlink() and not item.exists():
+                    if not hidden:
+                        skipped.append(Skipped(item, _broken_link(item)))
+                    continue
+                if not item.is_file():
+                    continue
+                if hidden or item.suffix.lower() not in AUDIO_EXTENSIONS:
                     ignored.append(item)
                 else:
                     found.append(item)
@@ -154,29 +164,29 @@ def find_audio_files(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], li
     return files, skipped, ignored
 
 
-def default_model_path(results_root: str | os.PathLike | None = None) -> Path:
-    """The model saved by the most recent ``mgc reproduce`` (or notebook run).
+def _broken_link(path: Path) -> str:
+    return f"broken symbolic link (points to {os.readlink(path)}, which does not exist)"
 
-    Looks in ``results_root`` (default: the project's ``results/`` folder, or ``$MGC_RESULTS_DIR``)
-    for ``*/models/<name>.keras`` and ``models/<name>.keras``, preferring the CNN, then the newest.
+
+def default_model_path() -> Path:
+    """The model ``mgc predict`` uses without ``--model``: the default profile's CNN.
+
+    That is ``results/default/models/cnn.keras`` (what ``mgc reproduce`` writes), or
+    ``$MGC_RESULTS_DIR/models/cnn.keras`` when that variable is set. No other model (a test's, a
+    ``quick`` run's, one of another seed) is ever taken in its place.
 
     Raises
     ------
     FileNotFoundError
-        If no trained model is found; the message says how to make one.
+        If that model does not exist; the message says how to make one or pass another.
     """
-    from .paths import results_dir
+    from .paths import default_model_path as path
 
-    root = Path(results_root) if results_root is not None else results_dir().parent
-    if not root.is_dir():
-        raise FileNotFoundError(f"no results folder at {root}: train a model first with `mgc reproduce` "
-                                f"(or pass --model)")
-    for name in PREFERRED_MODELS:
-        candidates = list(root.glob(f"models/{name}.keras")) + list(root.glob(f"*/models/{name}.keras"))
-        if candidates:
-            return max(candidates, key=lambda p: (p.stat().st_mtime, str(p)))
-    raise FileNotFoundError(f"no trained model under {root} (looked for models/{{{','.join(PREFERRED_MODELS)}}}.keras): "
-                            f"run `mgc reproduce` first, or pass --model")
+    model = path()
+    if not model.is_file():
+        raise FileNotFoundError(f"no model given and the default model {model} does not exist: make it "
+                                "with `mgc reproduce` (default profile), or pass --model PATH.keras")
+    return model
 
 
 def predict_file(path: str | os.PathLike, trained: "TrainedModel", *, batch_size: int = 64) -> TrackPrediction:
@@ -234,7 +244,25 @@ def predict_paths(paths: Sequence[str | os.PathLike], trained: "TrainedModel", *
             predictions.append(predict_file(path, trained))
         except AudioError as exc:
             skipped.append(Skipped(Path(path), exc.reason))
-    return PredictionReport(predictions, skipped, ignored, model=trained.name)
+    return PredictionReport(predictions, skipped, ignored, model=trained.name, trained_on=trained.describe(),
+                            caveat=model_caveat(trained))
+
+
+def model_caveat(trained: "TrainedModel") -> str:
+    """What a reader must know about the model's genres before trusting its answers ("" if nothing).
+
+    A model trained on the embedded synthetic dataset knows the synthesiser's genre *styles*, not
+    real music: on 100 real GTZAN clips the default CNN named the right genre 13 times (chance is
+    10). A model whose training data were not recorded gets a warning too.
+    """
+    if trained.dataset == "synthetic":
+        return ("this model was trained on the book's synthetic dataset: its genres are the synthesiser's "
+                "styles, not real music, and its answers for real songs mean little. For real music, train on "
+                "your GTZAN copy: `mgc reproduce --dataset gtzan --data-dir DIR`, then "
+                "`mgc predict --model results/default-gtzan/models/cnn.keras ...`")
+    if trained.dataset is None:
+        return "the model's training data are not recorded in its metadata: check where it comes from"
+    return ""
 
 
 def format_report(report: PredictionReport, *, fmt: str = "text", top: int = 3, segments: bool = False) -> str:
@@ -244,6 +272,9 @@ def format_report(report: PredictionReport, *, fmt: str = "text", top: int = 3, 
     if fmt == "json":
         data = {
             "model": report.model,
+            "model_path": report.model_path,
+            "trained_on": report.trained_on,
+            "caveat": report.caveat,
             "predictions": [p.to_dict(top=top, segments=segments) for p in report.predictions],
             "skipped": [{"path": str(s.path), "reason": s.reason} for s in report.skipped],
             "ignored": [str(p) for p in report.ignored],
@@ -252,18 +283,24 @@ def format_report(report: PredictionReport, *, fmt: str = "text", top: int = 3, 
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["path", "segment", "start", "rank", "genre", "probability"])
+        writer.writerow(["path", "segment", "start", "rank", "genre", "probability", "model"])
+        model = report.trained_on or report.model
         for p in report.predictions:
             for rank, (genre, prob) in enumerate(p.top(top), start=1):
-                writer.writerow([p.path, "track", "", rank, genre, f"{prob:.4f}"])
+                writer.writerow([p.path, "track", "", rank, genre, f"{prob:.4f}", model])
             if segments:
                 for i, seg in enumerate(p.segment_probabilities):
                     k = int(np.argmax(seg))
-                    writer.writerow([p.path, i, f"{i * p.segment_seconds:.1f}", 1, p.genres[k], f"{seg[k]:.4f}"])
+                    writer.writerow([p.path, i, f"{i * p.segment_seconds:.1f}", 1, p.genres[k], f"{seg[k]:.4f}",
+                                     model])
         for s in report.skipped:
-            writer.writerow([s.path, "skipped", "", "", "", s.reason])
+            writer.writerow([s.path, "skipped", "", "", "", s.reason, ""])
         return buffer.getvalue()
     lines = []
+    if report.trained_on:
+        lines.append(f"model: {report.trained_on}" + (f" ({report.model_path})" if report.model_path else ""))
+    if report.caveat:
+        lines.append(f"note: {report.caveat}")
     for p in report.predictions:
         best = ", ".join(f"{g} {prob:.2f}" for g, prob in p.top(top))
         lines.append(f"{p.path}  ({p.duration:.1f} s, {p.n_segments} segments): {best}")

@@ -29,11 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
-from . import __version__, paths
+from . import __version__, paths, provenance
+from .chapter import PARAMETERS
 from .profiles import get_profile
 
 #: Names a chapter may declare in its ``parameters`` cell and :func:`reproduce` fills in.
-PARAMETER_NAMES: tuple[str, ...] = ("dataset", "data_dir", "results_dir", "profile", "epochs", "seed")
+PARAMETER_NAMES: tuple[str, ...] = PARAMETERS
 
 #: Files and folders of the book's sources copied into the staging folder (when present).
 BOOK_SOURCES: tuple[str, ...] = ("_config.yml", "_toc.yml", "references.bib", "book", "_static", "images")
@@ -407,14 +408,19 @@ def reproduce(*, dataset: str = "synthetic", data_dir: str | os.PathLike | None 
     seed : int
         Seed of the chapters.
     out : path-like or None
-        Output folder (default ``results/<profile>``): executed notebooks in ``OUT/notebooks``,
-        results and figures under ``OUT``, the staged book in ``OUT/book``.
+        Output folder (default ``results/<run>``, named by :func:`mgc_helpers.paths.run_name`:
+        ``results/default`` for the default run, ``results/default-epochs5-seed1`` for another):
+        executed notebooks in ``OUT/notebooks``, results and figures under ``OUT``, the staged
+        book in ``OUT/book``.
     notebooks : str or iterable of str or None
         Chapters to run ("01,07"); the others enter the book with their stored outputs.
     book : bool
         Build the HTML book at the end.
     update_stored : bool
-        Copy the executed notebooks back into ``notebooks/`` (without papermill's injected cell).
+        Copy the executed notebooks back into ``notebooks/`` (without papermill's injected cell),
+        each stamped with what produced its outputs (:func:`mgc_helpers.provenance.stamp`). Only
+        the default run (default profile, synthetic dataset, seed 0, the profile's epochs) may be
+        stored: anything else raises :class:`ReproduceError` before a notebook runs.
     root : path-like or None
         The checkout (default: found from the working directory).
     kernel_name : str
@@ -443,9 +449,15 @@ def reproduce(*, dataset: str = "synthetic", data_dir: str | os.PathLike | None 
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     prof = get_profile(profile, epochs=epochs)
     root = Path(root).resolve() if root is not None else _root()
-    out = Path(out).expanduser().resolve() if out is not None else (root / "results" / prof.name)
+    run = paths.run_name(prof.name, dataset=dataset, epochs=epochs, seed=seed)
+    out = Path(out).expanduser().resolve() if out is not None else (root / "results" / run)
     data = Path(data_dir).expanduser().resolve() if data_dir is not None else None
     chosen = select_notebooks(list_notebooks(root), notebooks)
+    if update_stored and (prof.name, dataset, epochs, seed) != ("default", "synthetic", None, 0):
+        raise ReproduceError("--update-stored stores the default run only (profile 'default', dataset "
+                             "'synthetic', seed 0, the profile's epochs): the book's stored outputs must all "
+                             f"come from it, not from profile {prof.name!r}, dataset {dataset!r}, "
+                             f"epochs {epochs}, seed {seed}")
     _check_writable(out)
     values = {"dataset": dataset, "data_dir": None if data is None else str(data), "results_dir": str(out),
               "profile": prof.name, "epochs": epochs, "seed": seed}
@@ -470,6 +482,7 @@ def reproduce(*, dataset: str = "synthetic", data_dir: str | os.PathLike | None 
             log(f"[{i}/{len(chosen)}] {source.name} done in {seconds:.1f} s")
             if update_stored:
                 nb = clean_executed(nbformat.read(str(target), as_version=4))
+                provenance.stamp(nb, values)
                 nbformat.write(nb, str(source))
                 log(f"        stored outputs of {source.name} updated")
     _write_record(out, result, prof, values, start)
@@ -505,6 +518,8 @@ def _write_record(out: Path, result: ReproduceResult, prof, values: Mapping[str,
         "python": platform.python_version(),
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
+        "cpu_model": provenance.cpu_model(),
+        "versions": provenance.library_versions(),
         "profile": prof.to_dict(),
         "parameters": {k: v for k, v in values.items() if k != "results_dir"},
         "notebooks": [{"name": r.source.name, "seconds": round(r.seconds, 1), "parameters": sorted(r.parameters)}

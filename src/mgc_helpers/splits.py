@@ -22,7 +22,7 @@ Explained in ``06_dataset.ipynb`` and ``10_results.ipynb``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING
@@ -143,6 +143,11 @@ class Split:
         Sorted, pairwise disjoint segment indices.
     level : {None, "track", "artist"}
         What the protocol keeps apart; :meth:`check` tests it by default.
+    excluded : np.ndarray of int64
+        Segments the protocol leaves out of every part (the artist protocol leaves out clips
+        without a known artist), with the reason in :attr:`note`.
+    note : str
+        Why segments were excluded ("" when none were).
     """
 
     name: str
@@ -150,16 +155,19 @@ class Split:
     valid: np.ndarray
     test: np.ndarray
     level: str | None = None
+    excluded: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    note: str = ""
 
     def __post_init__(self) -> None:
-        for part in ("train", "valid", "test"):
+        for part in ("train", "valid", "test", "excluded"):
             index = np.asarray(getattr(self, part), dtype=np.int64)
             if index.ndim != 1:
                 raise ValueError(f"Split.{part} must be a 1-d index array, got shape {index.shape}")
             object.__setattr__(self, part, np.sort(index))
         if self.level not in _LEVELS:
             raise ValueError(f"unknown split level {self.level!r}; choose one of {list(_LEVELS)}")
-        for a, b in (("train", "valid"), ("train", "test"), ("valid", "test")):
+        for a, b in (("train", "valid"), ("train", "test"), ("valid", "test"), ("excluded", "train"),
+                     ("excluded", "valid"), ("excluded", "test")):
             common = np.intersect1d(getattr(self, a), getattr(self, b))
             if common.size:
                 raise ValueError(f"split {self.name!r}: {common.size} segment(s) in both {a} and {b}")
@@ -184,6 +192,11 @@ class Split:
                 "genres": len(np.unique(segments.y[index])),
                 "fraction": round(len(index) / total, 4) if total else 0.0,
             })
+        if self.excluded.size:
+            index = self.excluded
+            rows.append({"part": "excluded", "segments": len(index),
+                         "tracks": len(np.unique(segments.track[index])), "artists": 0,
+                         "genres": len(np.unique(segments.y[index])), "fraction": 0.0})
         return pd.DataFrame(rows).set_index("part")
 
     def check(self, segments: "SegmentSet", level: str | None = None) -> None:
@@ -297,7 +310,9 @@ def make_split(segments: "SegmentSet", protocol: str, *, seed: int = 0, test_siz
     protocol : str
         ``"segment"`` (the paper: random segments, like its two ``train_test_split`` calls),
         ``"track"`` (whole clips, stratified by genre), ``"artist"`` (whole artists, stratified by
-        genre with :class:`~sklearn.model_selection.StratifiedGroupKFold`), ``"gtzan-filtered"``
+        genre with :class:`~sklearn.model_selection.StratifiedGroupKFold`; clips without a known
+        artist, such as GTZAN's repeats and distortions that the artist lists leave out, are
+        excluded and counted in :attr:`Split.excluded`), ``"gtzan-filtered"``
         (Kereliuk et al.'s fault-filtered lists: 443/197/290 clips, the rest of GTZAN unused) or
         ``"gtzan-artist-fold1"``/``2``/``3`` (Foleis and Tavares' artist-filtered folds; their
         training list is divided into train and validation by artist).
@@ -361,8 +376,20 @@ def make_split(segments: "SegmentSet", protocol: str, *, seed: int = 0, test_siz
         rest, test = _stratified_track_split(labels, all_tracks, test_size, seed, "test")
         train, valid = _stratified_track_split(labels, rest, valid_size, seed, "validation")
     elif protocol == "artist":
-        rest, test = _group_split(labels, groups, all_tracks, test_size, seed, "test")
+        known = all_tracks[groups != tracks]  # a clip without an artist has its own id as group
+        left_out = all_tracks[groups == tracks]
+        if known.size == 0:
+            raise ValueError("protocol 'artist' needs artist information, and none of these clips has any; "
+                             "use protocol='track'")
+        rest, test = _group_split(labels, groups, known, test_size, seed, "test")
         train, valid = _group_split(labels, groups, rest, valid_size, seed, "validation")
+        if left_out.size:
+            excluded = _expand([left_out], inverse)[0]
+            note = (f"{left_out.size} clip(s) without a known artist left out (on GTZAN: the repeats and "
+                    "distortions missing from the artist lists), so that no clip sits on the other side "
+                    "of the split from a clip it repeats")
+            train, valid, test = _expand([train, valid, test], inverse)
+            return Split(name, train, valid, test, level, excluded=excluded, note=note)
     elif protocol == "gtzan-filtered":
         _require_gtzan(segments, protocol)
         train, valid, test = (_listed(tracks, read_gtzan_list(f"{p}_filtered"), protocol)

@@ -115,7 +115,7 @@ def prepare_inputs(X: np.ndarray, *, model_name: str, standardizer: Standardizer
         raise ValueError(f"segments must have shape (n, frames, n_mfcc), got {X.shape}")
     if standardizer is not None:
         X = standardizer.transform(X)
-    if model_name == "cnn":
+    if model_name in _models.IMAGE_MODELS:
         X = X[..., np.newaxis]
     return X
 
@@ -181,6 +181,25 @@ class TrainedModel:
     def predict(self, X: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
         """Predicted labels (argmax of :meth:`predict_proba`)."""
         return self.predict_proba(X, batch_size=batch_size).argmax(axis=1)
+
+    @property
+    def dataset(self) -> str | None:
+        """Name of the dataset the model was trained on (``"synthetic"``, ``"gtzan"``), if recorded."""
+        return self.params.get("dataset")
+
+    def describe(self) -> str:
+        """One line: what the model is and what it was trained on, for reports and logs.
+
+        Examples
+        --------
+        ``"cnn, trained on the synthetic dataset (profile default, 20 epochs, seed 0, split segment (seed 0))"``
+        """
+        dataset = self.dataset or "an unrecorded"
+        parts = [f"profile {self.profile}" if self.profile else None,
+                 f"{self.params['epochs']} epochs" if "epochs" in self.params else None,
+                 f"seed {self.seed}",
+                 f"split {self.params['split']}" if self.params.get("split") else None]
+        return f"{self.name}, trained on the {dataset} dataset ({', '.join(p for p in parts if p)})"
 
     def metadata(self) -> dict[str, Any]:
         """JSON-serialisable description written beside the saved model."""
@@ -279,7 +298,7 @@ def train(segments, split, *, model: str = "cnn", epochs: int = 30, batch_size: 
     split : Split
         Index arrays ``train``, ``valid`` and ``test`` into ``segments``. The model is fitted on
         ``train``; ``valid`` (when not empty) gives the validation curves. ``test`` is not touched.
-    model : {"mlp", "mlp_dropout", "rnn_lstm", "cnn"}
+    model : {"mlp", "mlp_dropout", "rnn_lstm", "cnn", "cnn_tutorial"}
         Which model to build.
     epochs, batch_size : int
         Passes over the training data, and segments per gradient step.
@@ -349,6 +368,7 @@ def train(segments, split, *, model: str = "cnn", epochs: int = 30, batch_size: 
         "standardize": bool(standardize),
         "model_kwargs": {k: (list(v) if isinstance(v, tuple) else v) for k, v in kwargs.items()},
         "split": getattr(split, "name", None),
+        "dataset": getattr(segments, "dataset", None) or None,
         "n_train": int(train_index.size),
         "n_valid": int(valid_index.size),
         "n_test": int(np.asarray(split.test).size),

@@ -15,8 +15,8 @@ def add_parser(subparsers) -> None:
                     "song's 3-second segments.")
     parser.add_argument("paths", nargs="+", metavar="PATH", help="audio files or folders")
     parser.add_argument("--model", type=Path, default=None,
-                        help="trained model (.keras, with its .json beside it); default: the one the last "
-                             "`mgc reproduce` saved under results/")
+                        help="trained model (.keras, with its .json beside it); default: the default profile's "
+                             "CNN, results/default/models/cnn.keras (made by `mgc reproduce`)")
     parser.add_argument("--top", type=int, default=3, help="how many genres to show per track (default 3)")
     parser.add_argument("--segments", action="store_true", help="also show each 3-second segment's genre")
     parser.add_argument("--format", choices=("text", "json", "csv"), default="text", help="output format")
@@ -27,7 +27,7 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..cli import CommandError
-    from ..predict import default_model_path, format_report, predict_paths
+    from ..predict import default_model_path, format_report, model_caveat, predict_paths
 
     if args.top < 1:
         raise CommandError(f"--top must be at least 1, got {args.top}")
@@ -35,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
         model_path = args.model if args.model is not None else default_model_path()
     except FileNotFoundError as exc:
         raise CommandError(str(exc)) from None
+    why = "given with --model" if args.model is not None else "the default: the default profile's CNN"
     from ..training import FeatureConfigMismatchError, load_model
 
     import zipfile
@@ -47,8 +48,12 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from None
     except Exception as exc:  # a damaged archive, a model of another Keras...
         raise CommandError(f"cannot load model {model_path}: {type(exc).__name__}: {exc}") from None
-    print(f"model: {model_path} ({trained.name}, {len(trained.genres)} genres)", file=sys.stderr)
+    print(f"model: {model_path} ({why})\n       {trained.describe()}, {len(trained.genres)} genres", file=sys.stderr)
+    caveat = model_caveat(trained)
+    if caveat:
+        print(f"note: {caveat}", file=sys.stderr)
     report = predict_paths(args.paths, trained, progress=not args.no_progress and sys.stderr.isatty())
+    report.model_path = str(model_path)
     text = format_report(report, fmt=args.format, top=args.top, segments=args.segments)
     if args.output is not None:
         try:

@@ -38,7 +38,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help="run size (default: MGC_PROFILE or 'default')")
     parser.add_argument("--epochs", type=positive_int, metavar="N", help="override the profile's epochs")
     parser.add_argument("--seed", type=non_negative_int, default=0, metavar="K", help="seed (default 0)")
-    parser.add_argument("--out", metavar="OUT", help="output folder (default: results/<profile>)")
+    parser.add_argument("--out", metavar="OUT",
+                        help="output folder (default: results/<run>, e.g. results/default, results/quick, "
+                             "results/default-epochs50-seed1)")
     parser.add_argument("--notebooks", metavar="LIST",
                         help="comma-separated chapters to run, e.g. 01,07 or 09_cnn (default: all)")
     parser.add_argument("--no-book", action="store_true", help="do not build the HTML book")

@@ -13,6 +13,7 @@ from .style import new_axes
 __all__ = [
     "plot_history",
     "plot_histories",
+    "plot_training",
     "plot_confusion",
     "plot_protocols",
     "plot_per_genre",
@@ -95,6 +96,42 @@ def plot_histories(histories: Mapping[str, object], *, metric: str = "accuracy",
     if title:
         ax.set_title(title)
     return fig, ax, lines
+
+
+def plot_training(histories: Mapping[str, object], *, axes=None, colors: Sequence[str] | None = None):
+    """Accuracy (left) and loss on a log scale (right) of one or more runs over the epochs.
+
+    Training curves are solid, validation curves dashed. Explained in ``07_mlp.ipynb``; used in
+    ``08_rnn_lstm.ipynb`` and ``09_cnn.ipynb`` too.
+
+    Parameters
+    ----------
+    histories : mapping
+        ``{label: history DataFrame}`` (columns as in :func:`plot_history`).
+    axes : pair of matplotlib axes or None
+        Where to draw; a new 10 x 3.2 inch figure with two panels when ``None``.
+    colors : sequence of colours or None
+        One per run (default: the colour cycle).
+
+    Returns
+    -------
+    fig, axes, lines : the figure, the two axes and the list of drawn lines
+    """
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
+    else:
+        fig = axes[0].figure
+    lines = []
+    for i, (label, history) in enumerate(histories.items()):
+        color = colors[i] if colors is not None else f"C{i}"
+        for ax, metric in zip(axes, ("accuracy", "loss")):
+            lines += plot_history(history, metric=metric, ax=ax, label=label, color=color)[2]
+    axes[0].set_title("accuracy")
+    axes[1].set_title("loss (log scale)")
+    axes[1].set_yscale("log")
+    return fig, axes, lines
 
 
 def plot_confusion(matrix: np.ndarray, genres: Sequence[str], *, normalize: bool = True, ax=None,
