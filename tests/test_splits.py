@@ -86,6 +86,29 @@ def test_artist_split_keeps_artists_apart():
     assert len(np.unique(segs.y[split.test])) >= 8  # StratifiedGroupKFold spreads the genres
 
 
+def test_artist_split_on_gtzan_leaves_out_clips_without_an_artist():
+    """Sturm's repeats and distortions are missing from the artist lists: they must not become
+    one-clip "artists" that can land on the other side of the split from what they repeat."""
+    segs = fake_gtzan()
+    unknown = [t for t in segs.track if t not in gtzan_artists()]
+    assert len(unknown) == 52
+    split = make_split(segs, "artist", seed=0)
+    split.check(segs)
+    used = np.concatenate([split.train, split.valid, split.test])
+    assert set(segs.track[split.excluded]) == set(unknown)
+    assert not set(segs.track[used]) & set(unknown)
+    assert len(used) + len(split.excluded) == len(segs) == 1000
+    assert "52 clip(s) without a known artist left out" in split.note
+    assert split.describe(segs).loc["excluded", "tracks"] == 52
+    # no artist information at all: a clear error, not 1000 one-clip artists
+    anonymous = SegmentSet(X=segs.X, y=segs.y, track=segs.track, group=segs.track, segment=segs.segment,
+                           genres=GENRES, dataset="gtzan")
+    with pytest.raises(ValueError, match="needs artist information"):
+        make_split(anonymous, "artist")
+    # the synthetic data have an artist for every clip: nothing is excluded
+    assert make_split(random_segments(tracks_per_artist=3), "artist").excluded.size == 0
+
+
 @pytest.mark.parametrize("protocol", ["segment", "track", "artist"])
 def test_same_seed_same_split_other_seed_other_split(protocol):
     segs = random_segments()

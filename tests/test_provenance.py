@@ -1,0 +1,50 @@
+"""Fingerprints of the code behind the stored outputs (:mod:`mgc_helpers.provenance`)."""
+from __future__ import annotations
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_notebook
+
+from mgc_helpers import provenance
+
+
+def test_normalized_source_ignores_prose_and_layout_but_not_code():
+    a = 'def f(x):\n    """Doc."""\n    # a comment\n    return x + 1  # trailing\n'
+    b = "def f(x):\n\n    return   x + 1\n"
+    c = "def f(x):\n    return x + 2\n"
+    assert provenance.normalized_source(a) == provenance.normalized_source(b) == "def f(x): return x + 1"
+    assert provenance.normalized_source(c) != provenance.normalized_source(b)
+    # a string that is not a docstring, and a '#' inside a string, are code
+    d = 'x = "# not a comment"\ny = 1\n'
+    assert provenance.normalized_source(d) == 'x = "# not a comment" y = 1'
+    assert provenance.normalized_source('class A:\n    """Doc é."""\n    z = "é"\n') == 'class A: z = "é"'
+
+
+def test_closure_follows_imports_through_modules_and_deferred_imports():
+    closure = provenance.module_closure(["mgc_helpers.chapter"])
+    # chapter imports paths and profiles at the top, datasets, features, splits, training inside functions
+    assert {"mgc_helpers", "mgc_helpers.chapter", "mgc_helpers.paths", "mgc_helpers.profiles",
+            "mgc_helpers.datasets", "mgc_helpers.features", "mgc_helpers.splits", "mgc_helpers.training",
+            "mgc_helpers.models", "mgc_helpers.synth"} <= closure
+    assert "mgc_helpers.cli" not in closure
+
+
+def test_notebook_fingerprint_covers_what_it_imports():
+    nb = new_notebook()
+    nb.cells = [new_code_cell("%matplotlib inline\nfrom mgc_helpers import sounds, plotting\nimport numpy as np"),
+                new_code_cell("from mgc_helpers.spectral import stft")]
+    modules = provenance.notebook_modules(nb)
+    assert modules == {"mgc_helpers", "mgc_helpers.sounds", "mgc_helpers.plotting", "mgc_helpers.spectral"}
+    fp = provenance.fingerprint(nb)
+    assert "mgc_helpers.config" in fp["modules"]  # imported by mgc_helpers/__init__.py
+    assert "mgc_helpers.training" not in fp["modules"]
+    other = nbformat.from_dict(nb)
+    other.cells[1].source = "from mgc_helpers.spectral import   stft  "
+    assert provenance.fingerprint(other) == fp  # layout only
+    other.cells[1].source = "from mgc_helpers.spectral import stft, power_spectrum"
+    assert provenance.fingerprint(other)["code"] != fp["code"]
+
+
+def test_versions_and_cpu_are_recorded():
+    versions = provenance.library_versions()
+    assert {"python", "keras", "numpy", "librosa", "scipy", "scikit-learn", "soundfile", "libsndfile"} <= set(versions)
+    assert provenance.cpu_model()

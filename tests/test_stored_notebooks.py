@@ -1,0 +1,51 @@
+"""The stored notebooks are the default run's outputs, and say so; stale outputs fail here.
+
+``mgc reproduce --update-stored`` stamps every notebook with the run's parameters and a fingerprint
+of the code its outputs depend on (:mod:`mgc_helpers.provenance`). These tests recompute the
+fingerprints from the checked-out code: a change to a module a chapter imports (or to its cells)
+without refreshing the stored outputs fails with the modules named and the command to run.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from mgc_helpers import provenance
+from mgc_helpers.reproduce import list_notebooks
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = list_notebooks(ROOT)
+DEFAULT_RUN = {"profile": "default", "dataset": "synthetic", "seed": 0, "epochs": None}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_stored_outputs_come_from_the_default_run_of_this_code(path):
+    nb = nbformat.read(str(path), as_version=4)
+    reasons = provenance.stale_reasons(nb, expected=DEFAULT_RUN)
+    assert not reasons, (f"notebooks/{path.name}: the stored outputs are stale: {'; '.join(reasons)}. "
+                         "Refresh them with `mgc reproduce --update-stored`.")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_stored_notebooks_have_outputs_and_stay_small(path):
+    nb = nbformat.read(str(path), as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert any(c.outputs for c in code), f"{path.name} is stored without outputs"
+    assert not any(o.get("output_type") == "error" for c in code for o in c.outputs), f"{path.name} stored an error"
+    assert path.stat().st_size < 1_100_000, f"{path.name} is {path.stat().st_size / 1e6:.2f} MB"
+
+
+def test_a_changed_module_or_cell_is_named():
+    path = ROOT / "notebooks" / "07_mlp.ipynb"
+    nb = nbformat.read(str(path), as_version=4)
+    provenance.stamp(nb, DEFAULT_RUN)
+    assert provenance.stale_reasons(nb, expected=DEFAULT_RUN) == []
+    nb.metadata["mgc_book"]["fingerprint"]["modules"]["mgc_helpers.training"] = "0" * 16
+    nb.cells[-2].source += "\nprint('changed')"
+    reasons = provenance.stale_reasons(nb, expected=DEFAULT_RUN)
+    assert reasons == ["its code cells changed", "the code of mgc_helpers.training changed"]
+    assert provenance.stale_reasons(nb, expected={"profile": "quick"})[0].startswith("its outputs come from profile")
+    del nb.metadata["mgc_book"]
+    assert provenance.stale_reasons(nb) == ["it has no record of what produced its outputs"]
