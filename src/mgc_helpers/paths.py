@@ -12,6 +12,7 @@ from pathlib import Path
 
 DATA_ENV = "MGC_DATA_DIR"
 RESULTS_ENV = "MGC_RESULTS_DIR"
+CACHE_ENV = "MGC_CACHE_DIR"
 
 
 def project_root(start: str | os.PathLike | None = None) -> Path | None:
@@ -42,3 +43,18 @@ def results_dir(value: str | os.PathLike | None = None, *, profile: str = "defau
         return Path(value).expanduser()
     env = os.environ.get(RESULTS_ENV)
     return Path(env).expanduser() if env else _base() / "results" / profile
+
+
+def cache_dir(value: str | os.PathLike | None = None) -> Path:
+    """Folder for caches about the user's own files (``mgc similar``'s library embeddings).
+
+    ``value`` if given, else ``$MGC_CACHE_DIR``, else ``$XDG_CACHE_HOME/mgc-book`` or
+    ``~/.cache/mgc-book``. Never inside the user's music folders.
+    """
+    if value is not None:
+        return Path(value).expanduser()
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "mgc-book"
