@@ -53,7 +53,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .training import TrainedModel
 
 __all__ = [
-    "Embedder", "FileEmbedding", "SegmentEmbedder", "MfccStatsEmbedder", "ModelEmbedder", "EMBEDDINGS",
+    "Embedder", "FileEmbedding", "SegmentEmbedder", "MfccStatsEmbedder", "ModelEmbedder", "SavedModelEmbedder",
+    "ModelLoadError", "EMBEDDINGS",
     "VectorSpace", "l2_normalize", "nearest_neighbors", "precision_at_k", "track_embeddings",
     "retrieval_precision", "Library", "LibraryCacheWarning", "library_cache_path", "build_library",
     "Hit", "SimilarResult", "find_similar", "map_2d", "Thumbnail", "thumbnail", "prediction_thumbnail",
@@ -263,6 +264,79 @@ class ModelEmbedder(SegmentEmbedder):
             return np.zeros((0, self.dim))
         out = self._predict_batches(self._net, self.trained.prepare(X), batch_size=self.batch_size)
         return np.asarray(out, dtype=np.float64)
+
+
+class ModelLoadError(ValueError):
+    """A saved model could not be loaded (the message names the file and the reason)."""
+
+
+class SavedModelEmbedder:
+    """A :class:`ModelEmbedder` of a saved model, loaded only when an audio file must be embedded.
+
+    Name and fingerprint (SHA-256 of the ``.keras`` and ``.json`` files) are known without
+    TensorFlow, so a query that is in an already cached library is answered without loading the
+    model at all (``mgc similar`` then runs in well under a second).
+
+    Explained in ``13_retrieval.ipynb``.
+
+    Parameters
+    ----------
+    path : path-like
+        The ``.keras`` file (its ``.json`` must be beside it) or their common stem.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the model or its JSON description is missing.
+    ModelLoadError
+        If the description is unreadable (at once) or the model cannot be loaded (on first use).
+    """
+
+    standardize = False
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        path = Path(path)
+        self.path = path if path.suffix == ".keras" else path.with_name(path.name + ".keras")
+        meta_path = self.path.with_suffix(".json")
+        for needed in (self.path, meta_path):
+            if not needed.is_file():
+                raise FileNotFoundError(f"cannot load model {self.path}: {needed} not found")
+        try:
+            self.model_name = str(json.loads(meta_path.read_text())["model"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ModelLoadError(f"cannot load model {self.path}: {meta_path} is not an mgc-book model "
+                                 f"description ({type(exc).__name__})") from None
+        self.name = "cnn" if self.model_name == "cnn" else self.model_name
+        self.fingerprint = file_sha256(self.path, meta_path)
+        self._embedder: ModelEmbedder | None = None
+
+    @property
+    def embedder(self) -> ModelEmbedder:
+        """The loaded :class:`ModelEmbedder` (loads the model on first access)."""
+        if self._embedder is None:
+            from .training import load_model
+
+            try:
+                trained = load_model(self.path)
+                self._embedder = ModelEmbedder(trained, fingerprint=self.fingerprint)
+            except Exception as exc:  # a damaged archive, a model of another Keras, no softmax layer
+                raise ModelLoadError(f"cannot load model {self.path}: {type(exc).__name__}: {exc}") from None
+        return self._embedder
+
+    @property
+    def loaded(self) -> bool:
+        return self._embedder is not None
+
+    @property
+    def dim(self) -> int:  # type: ignore[override]
+        return self.embedder.dim
+
+    @property
+    def config(self) -> FeatureConfig:
+        return self.embedder.config
+
+    def embed_file(self, path: str | os.PathLike) -> FileEmbedding:
+        return self.embedder.embed_file(path)
 
 
 # --------------------------------------------------------------------------------------------
@@ -678,7 +752,8 @@ def build_library(folder: str | os.PathLike, embedder: Embedder, *, cache: bool 
             say(f"[{n}/{len(files)}] {path.name}")
     if cache and (computed or set(entries) != set(old)):
         try:
-            _write_library_cache(cache_path, embedder.fingerprint, entries, embedder.dim)
+            dim = len(next(iter(entries.values()))["vector"])  # not embedder.dim: a lazy model stays unloaded
+            _write_library_cache(cache_path, embedder.fingerprint, entries, dim)
         except OSError as exc:
             warnings.warn(f"cannot write the library cache {cache_path}: {exc.strerror or exc}",
                           LibraryCacheWarning, stacklevel=2)

@@ -7,6 +7,10 @@ import sys
 import time
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..retrieval import Embedder
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -32,7 +36,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _embedder(args: argparse.Namespace):
+def _embedder(args: argparse.Namespace) -> "Embedder":
+    """The embedder ``--embedding`` asks for; a model is loaded only if an audio file needs embedding."""
     from ..cli import CommandError
     from ..retrieval import MfccStatsEmbedder
 
@@ -48,22 +53,14 @@ def _embedder(args: argparse.Namespace):
         raise CommandError(f"{exc} (or use --embedding mfcc, which needs no model)") from None
     if Path(model_path).is_file() and not zipfile.is_zipfile(model_path):
         raise CommandError(f"cannot load model {model_path}: not a .keras archive (a zip file)")
-    from ..retrieval import ModelEmbedder, file_sha256
-    from ..training import FeatureConfigMismatchError, load_model
+    from ..retrieval import ModelLoadError, SavedModelEmbedder
 
     try:
-        trained = load_model(model_path)
-    except (FileNotFoundError, FeatureConfigMismatchError) as exc:
+        embedder = SavedModelEmbedder(model_path)
+    except (FileNotFoundError, ModelLoadError) as exc:
         raise CommandError(str(exc)) from None
-    except Exception as exc:  # a damaged archive, a model of another Keras...
-        raise CommandError(f"cannot load model {model_path}: {type(exc).__name__}: {exc}") from None
-    model_file = Path(model_path).with_suffix(".keras") if Path(model_path).suffix != ".keras" else Path(model_path)
-    try:
-        embedder = ModelEmbedder(trained, fingerprint=file_sha256(model_file, model_file.with_suffix(".json")))
-    except ValueError as exc:
-        raise CommandError(f"cannot use model {model_path}: {exc}") from None
-    note = "" if trained.name == "cnn" else f"; not a CNN, its penultimate layer is used all the same"
-    print(f"model: {model_path} ({trained.name}, {embedder.dim}-dimensional embedding{note})", file=sys.stderr)
+    note = "" if embedder.model_name == "cnn" else "; not a CNN, its penultimate layer is used all the same"
+    print(f"model: {model_path} ({embedder.model_name}{note})", file=sys.stderr)
     return embedder
 
 
@@ -87,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         library = build_library(args.library, embedder, cache=not args.no_cache,
                                 progress=(lambda msg: print(f"embedding {msg}", file=sys.stderr))
                                 if sys.stderr.isatty() else False)
-    except (FileNotFoundError, ValueError) as exc:
+    except (FileNotFoundError, ValueError) as exc:  # ModelLoadError is a ValueError
         raise CommandError(str(exc)) from None
     info = library.info
     print(f"library: {len(library)} track(s) in {args.library} ({len(library.skipped)} skipped; cache "
@@ -98,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         result = find_similar(args.query, library, embedder, k=args.k)
     except AudioError as exc:
         raise CommandError(f"cannot use query {exc.path or args.query}: {exc.reason}") from None
-    except ValueError as exc:
+    except ValueError as exc:  # ModelLoadError included
         raise CommandError(str(exc)) from None
     if args.format == "json":
         data = result.to_dict()
