@@ -3,12 +3,15 @@
 Every function takes an optional ``ax`` (a new figure is made when it is ``None``) and returns
 ``(fig, ax, artist)``, where ``artist`` is the main matplotlib object drawn (a line, an image, ...).
 Signal figures (chapters 01-05) are in :mod:`.signal`, training and results figures (07-10) in
-:mod:`.results`, audio players in :mod:`.listen`; all are re-exported here.
+:mod:`.results`, the retrieval map (13) in :mod:`.retrieval`, audio players in :mod:`.listen`; all
+are re-exported here.
 """
 from .style import new_axes, savefig, use_style
 from .signal import *  # noqa: F401,F403
 from .results import *  # noqa: F401,F403
+from .retrieval import *  # noqa: F401,F403
 from .listen import *  # noqa: F401,F403
-from . import listen as _listen, results as _results, signal as _signal
+from . import listen as _listen, results as _results, retrieval as _retrieval, signal as _signal
 
-__all__ = ["new_axes", "savefig", "use_style", *_signal.__all__, *_results.__all__, *_listen.__all__]
+__all__ = ["new_axes", "savefig", "use_style", *_signal.__all__, *_results.__all__, *_retrieval.__all__,
+           *_listen.__all__]

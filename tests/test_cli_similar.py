@@ -1,0 +1,178 @@
+"""`mgc similar` end to end: a tiny CNN, a folder of sounds made here, the cache, errors and edge cases."""
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from mgc_helpers import training
+from mgc_helpers.audio import segment_signal
+from mgc_helpers.cli import main
+from mgc_helpers.config import FeatureConfig
+from mgc_helpers.features import SegmentSet, mfcc_segments
+from mgc_helpers.splits import Split
+
+#: 3-s "tracks" in 10 segments of 0.3 s, as in test_predict.py.
+TINY = FeatureConfig(track_duration=3.0)
+SR = TINY.sample_rate
+GENRES = ("classical", "metal")
+
+
+def low_tone(seconds, *, seed=0, sr=SR):
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * sr)) / sr
+    f0 = 150 + 50 * rng.random()
+    return (0.5 * np.sin(2 * np.pi * f0 * t)).astype(np.float32)
+
+
+def bright_noise(seconds, *, seed=0, sr=SR):
+    rng = np.random.default_rng(seed)
+    return (0.3 * np.diff(rng.standard_normal(int(seconds * sr)), prepend=0)).astype(np.float32)
+
+
+MAKERS = {"classical": low_tone, "metal": bright_noise}
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory):
+    rows, y, track = [], [], []
+    for label, genre in enumerate(GENRES):
+        for t in range(8):
+            X = mfcc_segments(segment_signal(MAKERS[genre](3.0, seed=t), config=TINY), config=TINY)
+            rows.append(X)
+            y += [label] * len(X)
+            track += [f"{genre}.{t:05d}"] * len(X)
+    segs = SegmentSet(X=np.concatenate(rows), y=np.array(y), track=np.array(track), group=np.array(track),
+                      segment=np.tile(np.arange(10), 16), genres=GENRES, config=TINY)
+    index = np.random.default_rng(0).permutation(len(segs))
+    split = Split("test", np.sort(index[40:]), np.sort(index[20:40]), np.sort(index[:20]))
+    trained = training.train(segs, split, model="cnn", epochs=3, batch_size=16, seed=0, learning_rate=1e-3,
+                             standardize=True)
+    out = tmp_path_factory.mktemp("results") / "quick" / "models" / "cnn"
+    return training.save_model(trained, out)["model"]
+
+
+@pytest.fixture()
+def cache(tmp_path, monkeypatch):
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("MGC_CACHE_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture()
+def library(tmp_path):
+    """Three tones and three noises of 3.5 s (long enough for the paper's 3-s segments too)."""
+    music = tmp_path / "music"
+    (music / "sub").mkdir(parents=True)
+    for i in range(3):
+        sf.write(music / f"tone{i}.wav", low_tone(3.5, seed=10 + i), SR)
+        sf.write(music / "sub" / f"noise{i}.flac", bright_noise(3.5, seed=10 + i), SR)
+    (music / "cover.jpg").write_bytes(b"not audio")
+    return music
+
+
+def _run(capsys, *argv):
+    code = main(["similar", *map(str, argv)])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.mark.parametrize("embedding", ["cnn", "mfcc"])
+def test_similar_tracks_and_the_cache(tmp_path, capsys, cache, library, model_path, embedding):
+    query = tmp_path / "query.wav"
+    sf.write(query, low_tone(3.5, seed=99), SR)
+    args = [query, "--library", library, "--k", 3, "--embedding", embedding, "--model", model_path, "--format", "json"]
+    code, out, err = _run(capsys, *args)
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["embedding"] == embedding and [h["rank"] for h in data["hits"]] == [1, 2, 3]
+    assert all(h["path"].endswith(".wav") and "tone" in h["path"] for h in data["hits"]), data["hits"]
+    sims = [h["similarity"] for h in data["hits"]]
+    assert sims == sorted(sims, reverse=True) and sims[0] <= 1.0 + 1e-6
+    assert "cache miss" in err and "6 embedded" in err
+    # the cache lives in MGC_CACHE_DIR, never in the music folder
+    assert list((cache / "similar").glob(f"{embedding}-*.npz"))
+    assert not any(p.suffix == ".npz" for p in library.rglob("*"))
+    # a second query reuses every library embedding
+    start = time.perf_counter()
+    code, out2, err = _run(capsys, *args)
+    assert code == 0 and "cache hit: 6 reused, 0 embedded" in err
+    assert json.loads(out2)["hits"] == data["hits"]
+    print(f"second {embedding} query: {time.perf_counter() - start:.3f} s in all; {err.strip()}")
+
+
+def test_query_in_library_and_k_beyond_the_library(capsys, cache, library, model_path):
+    code, out, err = _run(capsys, library / "tone0.wav", "--library", library, "--k", 50, "--model", model_path)
+    assert code == 0, err
+    lines = [line for line in out.splitlines() if line[:4].strip().rstrip(".").isdigit()]
+    assert len(lines) == 5 and not any("tone0.wav" in line for line in lines)
+    assert "left out of its own results" in out and "showing all of them" in out
+
+
+def test_errors_are_clear(tmp_path, capsys, cache, library, model_path, monkeypatch):
+    good = library / "tone1.wav"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("no music here")
+    code, _, err = _run(capsys, good, "--library", empty, "--embedding", "mfcc")
+    assert code == 2 and "holds no audio file" in err
+    code, _, err = _run(capsys, good, "--library", tmp_path / "nowhere", "--embedding", "mfcc")
+    assert code == 2 and "no such folder" in err
+    code, _, err = _run(capsys, tmp_path / "missing.wav", "--library", library, "--embedding", "mfcc")
+    assert code == 2 and "missing.wav" in err and "no such file" in err
+    short = tmp_path / "short.wav"
+    sf.write(short, low_tone(0.5), SR)
+    code, _, err = _run(capsys, short, "--library", library, "--embedding", "mfcc")
+    assert code == 2 and "short.wav" in err and "too short (0.50 s)" in err and "3-s segment" in err
+    fake = tmp_path / "fake.mp3"
+    fake.write_bytes(b"ID3 not really an mp3" * 50)
+    code, _, err = _run(capsys, fake, "--library", library, "--embedding", "mfcc")
+    assert code == 2 and "fake.mp3" in err and "cannot decode" in err
+    code, _, err = _run(capsys, tmp_path, "--library", library, "--embedding", "mfcc")
+    assert code == 2 and "is a folder" in err
+    code, _, err = _run(capsys, good, "--library", library, "--k", 0, "--embedding", "mfcc")
+    assert code == 2 and "--k" in err
+    # only unusable files in the library
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "x.wav").write_bytes(b"")
+    code, _, err = _run(capsys, good, "--library", bad, "--embedding", "mfcc")
+    assert code == 2 and "no usable audio file" in err and "x.wav" in err
+    # no model anywhere: say so, and point at the model-free embedding
+    monkeypatch.setenv("MGC_RESULTS_DIR", str(tmp_path / "results" / "default"))
+    monkeypatch.chdir(tmp_path)
+    code, _, err = _run(capsys, good, "--library", library)
+    assert code == 2 and "--embedding mfcc" in err
+    broken = tmp_path / "broken.keras"
+    broken.write_bytes(b"not a zip")
+    code, _, err = _run(capsys, good, "--library", library, "--model", broken)
+    assert code == 2 and "cannot load model" in err
+
+
+def test_skipped_library_files_are_listed(capsys, cache, library):
+    (library / "broken.wav").write_bytes(b"RIFF nonsense")
+    code, out, err = _run(capsys, library / "tone0.wav", "--library", library, "--embedding", "mfcc", "--k", 2)
+    assert code == 0, err
+    assert "skipped" in out and "broken.wav" in out and "1 skipped" in err
+
+
+def test_a_cached_library_answers_a_query_from_it_without_loading_the_model(tmp_path, library, model_path):
+    from mgc_helpers import retrieval as R
+
+    first = R.SavedModelEmbedder(model_path)
+    R.build_library(library, first, cache_dir=tmp_path / "cache")
+    assert first.loaded and first.dim == 64
+    lazy = R.SavedModelEmbedder(model_path)
+    lib = R.build_library(library, lazy, cache_dir=tmp_path / "cache")
+    result = R.find_similar(library / "tone0.wav", lib, lazy, k=2)
+    assert lib.info["cache"] == "hit" and len(result.hits) == 2 and not lazy.loaded
+    # a damaged archive is reported when the model is needed
+    bad = tmp_path / "bad.keras"
+    bad.write_bytes(b"PK\x03\x04 truncated zip")
+    (tmp_path / "bad.json").write_text(model_path.with_suffix(".json").read_text())
+    broken = R.SavedModelEmbedder(bad)
+    with pytest.raises(R.ModelLoadError, match="cannot load model"):
+        broken.embed_file(library / "tone0.wav")
