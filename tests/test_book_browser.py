@@ -7,9 +7,9 @@ opens every page at a desktop (1280 px) and a phone (390 px) width. Every reques
 to the loopback address is blocked and counted as a failure, so a CDN reference fails the test.
 
 Checked on every page: no failed request and no console error; every equation typeset by MathJax
-(no raw TeX delimiters left in the text, no MathJax error); every image loaded; every audio player
-has a source the browser can play; no code block (``<pre>``) wider than its box. The search page
-must find "MFCC". Screenshots of the chapters at both widths go to ``$MGC_SCREENSHOTS`` (default: a
+(no raw TeX delimiters left in the text, no MathJax error, no displayed equation clipped); every
+image loaded; every audio player has a source the browser can play; no code block (``<pre>``)
+wider than its box. The search page must find "MFCC". Screenshots of the chapters at both widths go to ``$MGC_SCREENSHOTS`` (default: a
 pytest temporary folder; ``.ci/run`` sets ``_build/screenshots``).
 
 Without Chromium (or Playwright) the tests are skipped with a message saying how to install it.
@@ -88,6 +88,9 @@ async () => {
       return (playable && a.readyState >= 1 && !a.error) ? null
              : `audio ${n}: types ${JSON.stringify(types)}, readyState ${a.readyState}, error ${a.error && a.error.code}`;
     }).filter(x => x),
+    clippedMath: Array.from(document.querySelectorAll('mjx-container[display="true"]'))
+      .filter(m => m.scrollWidth > m.clientWidth + 1 && !['auto', 'scroll'].includes(getComputedStyle(m).overflowX))
+      .map(m => `${m.scrollWidth} > ${m.clientWidth} px: ` + (m.querySelector('mjx-assistive-mml') || m).textContent.slice(0, 60)),
     overflowingPre: Array.from(document.querySelectorAll('pre'))
       .filter(p => p.scrollWidth > p.clientWidth + 1)
       .map(p => ({
@@ -256,7 +259,10 @@ def visits(server, browser, tmp_path_factory) -> list[Visit]:
                 page.screenshot(path=str(shots / f"{stem}-{WIDTHS[width][0]}px.png"), full_page=True)
         context.close()
         done += current
-    print(f"\nbrowser test: {len(pages)} pages at {len(WIDTHS)} widths; screenshots in {shots}")
+    desktop = [v.report for v in done if v.width == "desktop"]
+    print(f"\nbrowser test: {len(pages)} pages at {len(WIDTHS)} widths, "
+          f"{sum(r['math'] for r in desktop)} equations, {sum(r['images'] for r in desktop)} images, "
+          f"{sum(r['audios'] for r in desktop)} audio players; screenshots in {shots}")
     return done
 
 
@@ -288,6 +294,12 @@ def test_every_equation_is_typeset(visits):
                          + [f"MathJax error: {t}" for t in v.report["mathErrors"]]
                          + (["math on the page but no MathJax container"]
                             if v.report["math"] and not v.report["mathJaxContainers"] else []))
+    assert not problems, "\n".join(problems)
+
+
+def test_no_equation_is_clipped(visits):
+    """A displayed equation wider than the page (on a phone) scrolls sideways (the theme's style)."""
+    problems = _problems(visits, lambda v: [f"equation clipped: {t}" for t in v.report["clippedMath"]])
     assert not problems, "\n".join(problems)
 
 
