@@ -23,7 +23,9 @@ from typing import Any
 import numpy as np
 
 from ..config import GENRES
-from .render import N_ARTISTS, artist_ids, plan_clip, render_plan
+from .arrangement import ClipPlan, plan_clip
+from .artists import N_ARTISTS, artist_ids
+from .mixing import render_plan
 
 #: Bumped whenever the generator's output changes, so that stale datasets are re-rendered.
 GENERATOR_VERSION = "2"
