@@ -35,8 +35,16 @@ from typing import TYPE_CHECKING
 
 from .arrangement import ClipPlan, plan_clip
 from .artists import N_ARTISTS, ArtistPalette, artist_ids, artist_palette
-from .dataset import (GENERATOR_VERSION, SAMPLE_RATE, artist_for_clip, clip_seed, generate_dataset,
-                      read_metadata, synthetic_dir, write_wav)
+from .dataset import (
+    GENERATOR_VERSION,
+    SAMPLE_RATE,
+    artist_for_clip,
+    clip_seed,
+    generate_dataset,
+    read_metadata,
+    synthetic_dir,
+    write_wav,
+)
 from .harmony import parse_chord
 from .instruments import INSTRUMENTS, Instrument
 from .mixing import render_plan

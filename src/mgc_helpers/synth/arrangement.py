@@ -122,7 +122,8 @@ def plan_clip(genre: str, *, artist: str, seed: int, duration: float = 30.0) -> 
     ctx, offset = _context(rng, style, palette, tempo=tempo, key=key, progression=progression,
                            swing=swing, duration=duration)
     colour = _colour(rng, style, palette)
-    levels = {name: style.mix.part_levels[name] + palette.levels[name] + float(rng.normal(0, style.clips.level_jitter))
+    jitter = style.clips.level_jitter
+    levels = {name: style.mix.part_levels[name] + palette.levels[name] + float(rng.normal(0, jitter))
               for name in PARTS}
     levels["drums"] += GENRE_STYLES[borrowed.get("drums", genre)].drum_level
     active = _active_parts(ctx, style.form)
@@ -163,7 +164,8 @@ def _borrowed_parts(rng: np.random.Generator, genre: str, style: GenreStyle,
     return borrowed
 
 
-def _tempo(rng: np.random.Generator, style: GenreStyle, palette: ArtistPalette, borrowed: dict[str, str]) -> float:
+def _tempo(rng: np.random.Generator, style: GenreStyle, palette: ArtistPalette,
+           borrowed: dict[str, str]) -> float:
     """A tempo in the artist's range, moved towards the lender's with borrowed drums (sometimes)."""
     tempo = float(rng.uniform(*palette.tempo))
     if "drums" in borrowed and rng.random() < style.clips.lender_tempo:

@@ -116,7 +116,8 @@ def artist_palette(artist: str) -> ArtistPalette:
                          f"(a genre and a number from 1 to {N_ARTISTS})")
     style = GENRE_STYLES[genre]
     vary = style.artists
-    rng = np.random.default_rng(np.random.SeedSequence([ARTIST_SEED, zlib.crc32(genre.encode()), int(number)]))
+    seeds = np.random.SeedSequence([ARTIST_SEED, zlib.crc32(genre.encode()), int(number)])
+    rng = np.random.default_rng(seeds)
     tempo = _tempo_range(rng, style.tempo, vary)
     keys = _pick(rng, 12, vary.keys)
     progressions = _pick(rng, len(style.progressions), vary.progressions)
@@ -138,7 +139,7 @@ def artist_palette(artist: str) -> ArtistPalette:
         neighbour=str(neighbours[int(rng.integers(len(neighbours)))]),
         borrow=float(rng.choice(vary.borrow)),
         lead_density=float(rng.uniform(*vary.lead_density)),
-        timing=float(rng.uniform(*vary.timing_live) if style.drift > 0 else rng.uniform(*vary.timing_machine)),
+        timing=float(rng.uniform(*(vary.timing_live if style.drift > 0 else vary.timing_machine))),
     )
 
 
@@ -173,7 +174,8 @@ def _part_choices(rng: np.random.Generator, style: GenreStyle, vary: ArtistVaria
     return instruments, rhythms
 
 
-def _drum_kit(rng: np.random.Generator, style: GenreStyle, vary: ArtistVariation) -> dict[str, dict[str, float]]:
+def _drum_kit(rng: np.random.Generator, style: GenreStyle,
+              vary: ArtistVariation) -> dict[str, dict[str, float]]:
     """Tuning and brightness of every drum voice, then the style's own drum parameters."""
     kit = {voice: {"tune": float(rng.uniform(*vary.drum_tune)) * style.kit.get(voice, {}).get("tune", 1.0),
                    "bright": float(rng.uniform(*vary.drum_bright))}

@@ -21,8 +21,19 @@ from scipy import signal
 
 from .drums import drum_hit
 from .effects import distortion, echo, high_shelf, highpass, lowpass, reverb
-from .oscillators import (MAX_HARMONICS, TABLE_SIZE, clock, fm_tone, harmonic_recipe, karplus_strong, midi_to_hz,
-                          oscillator, phase_index, table_for, wavetable)
+from .oscillators import (
+    MAX_HARMONICS,
+    TABLE_SIZE,
+    clock,
+    fm_tone,
+    harmonic_recipe,
+    karplus_strong,
+    midi_to_hz,
+    oscillator,
+    phase_index,
+    table_for,
+    wavetable,
+)
 
 __all__ = [
     "INSTRUMENTS", "MAX_HARMONICS", "TABLE_SIZE", "Instrument", "adsr", "distortion", "drum_hit", "echo",
@@ -238,7 +249,8 @@ def render_note(inst: Instrument, midi: float, duration: float, *, sr: int, rng:
 
 
 def _plucked_note(inst: Instrument, midi: float, f0: float, env: np.ndarray, n_on: int, *, sr: int,
-                  rng: np.random.Generator, velocity: float, cache: dict[Any, np.ndarray] | None) -> np.ndarray:
+                  rng: np.random.Generator, velocity: float,
+                  cache: dict[Any, np.ndarray] | None) -> np.ndarray:
     """A Karplus-Strong note (from the cache if the string was plucked before), released by ``env``."""
     n = len(env)
     key = (round(float(midi), 2), inst.t60, inst.ks_bright, inst.pick)

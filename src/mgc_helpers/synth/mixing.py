@@ -87,12 +87,14 @@ def clip_echo(plan: ClipPlan) -> tuple[float, float] | None:
     return GENRE_STYLES[lender].echo if lender is not None else None
 
 
-def _dynamics(plan: ClipPlan, style: GenreStyle, n_total: int, *, sr: int, rng: np.random.Generator) -> np.ndarray:
+def _dynamics(plan: ClipPlan, style: GenreStyle, n_total: int, *, sr: int,
+              rng: np.random.Generator) -> np.ndarray:
     """Gain per sample: the sections' levels plus a random level per bar, interpolated smoothly."""
     bar_seconds = 60.0 / plan.tempo * plan.meter
     spread = style.mix.dynamics[0] if plan.hits else style.mix.dynamics[1]
-    bar_gain = np.array([style.form.gains[s] for s in plan.sections]) + rng.normal(0, spread, len(plan.sections))
-    t_bars = (np.arange(len(plan.sections)) + 0.5) * bar_seconds
+    n_bars = len(plan.sections)
+    bar_gain = np.array([style.form.gains[s] for s in plan.sections]) + rng.normal(0, spread, n_bars)
+    t_bars = (np.arange(n_bars) + 0.5) * bar_seconds
     gain = np.interp(np.arange(0, n_total, _HOP) + _HOP / 2, t_bars * sr, 10 ** (bar_gain / 20))
     return np.repeat(gain, _HOP)[:n_total]
 

@@ -70,7 +70,8 @@ _VOWELS = {  # formant frequencies (Hz) and relative gains, adult voice
 }
 
 
-def _formants(freqs: np.ndarray, centres: Sequence[float], gains: Sequence[float], width: float) -> np.ndarray:
+def _formants(freqs: np.ndarray, centres: Sequence[float], gains: Sequence[float],
+              width: float) -> np.ndarray:
     """Resonance curve with peaks of ``gains`` at ``centres`` Hz (vowel formants, string body)."""
     out = np.full_like(freqs, 0.03)
     for fc, g in zip(centres, gains, strict=True):
@@ -85,6 +86,8 @@ def harmonic_recipe(name: str, k: np.ndarray, f0: float) -> np.ndarray:
     ``reed`` (weak even harmonics), ``nasal`` (a peak near the 4th harmonic), ``flute``,
     ``string`` (saw through body resonances), ``brass`` and ``vox_a`` ... ``vox_u`` (a glottal
     saw through vowel formants, which depend on ``f0``).
+
+    Explained in ``06_dataset.ipynb``.
     """
     k = np.asarray(k, dtype=float)
     if name == "sine":
@@ -120,6 +123,8 @@ def wavetable(recipe: str, rolloff: float, n_harmonics: int, f0_key: int = 0) ->
 
     Harmonic ``k`` gets ``recipe(k) * k ** -rolloff``: a larger ``rolloff`` is a darker tone.
     ``f0_key`` (Hz, rounded) only matters for recipes that depend on the pitch (formants).
+
+    Explained in ``06_dataset.ipynb``.
     """
     k = np.arange(1, n_harmonics + 1)
     amps = harmonic_recipe(recipe, k, float(f0_key)) * k ** (-float(rolloff))
@@ -163,6 +168,8 @@ def oscillator(recipe: str, freq: float | np.ndarray, n: int, *, sr: int, rollof
     >>> y = oscillator("sine", 441.0, 22050, sr=22050)
     >>> int(np.argmax(np.abs(np.fft.rfft(y))))
     441
+
+    Explained in ``06_dataset.ipynb``.
     """
     f_top = float(np.max(freq))
     return table_for(recipe, rolloff, f_top, sr)[phase_index(freq, n, sr, phase0)]
@@ -176,6 +183,8 @@ def fm_tone(f0: float, n: int, *, sr: int, ratio: float = 1.0, index: float = 1.
 
     A ratio of 1 gives all harmonics (electric piano); a non-integer ratio (3.5) gives the
     inharmonic partials of a bell {cite}`chowning1973fm`.
+
+    Explained in ``06_dataset.ipynb``.
     """
     t = np.arange(n) / sr
     index_t = index * (index_floor + (1.0 - index_floor) * np.exp(-t / max(index_decay, 1e-3)))
@@ -219,6 +228,8 @@ def karplus_strong(f0: float, n: int, *, sr: int, t60: float = 1.5, brightness: 
     >>> spectrum = np.abs(np.fft.rfft(y))  # 1-Hz bins
     >>> int(200 + np.argmax(spectrum[200:240]))
     220
+
+    Explained in ``06_dataset.ipynb``.
     """
     period = sr / f0
     N = max(2, int(period - 0.5))

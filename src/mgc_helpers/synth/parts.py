@@ -139,7 +139,7 @@ class Onset(NamedTuple):
     """One onset of an accompaniment part, before its pitches are chosen."""
 
     bar: int
-    index: int  # position among the bar's onsets
+    position: int  # among the bar's onsets
     step: int
     time: float  # humanised start (s)
     gap: float  # time to the next onset (s)
@@ -214,9 +214,9 @@ def _onset(ctx: ClipContext, part: Part, rhythm: str, onsets: list[int], b: int,
 def _line_note(ctx: ClipContext, part: Part, onset: Onset, token: str, onsets: list[int]) -> Note:
     """A bass or arpeggio note; ``A`` approaches the next chord's root chromatically."""
     if token == "A":
-        last = onset.index == len(onsets) - 1
+        last = onset.position == len(onsets) - 1
         nb = min(onset.bar + 1, ctx.n_bars - 1) if last else onset.bar
-        ns = 0 if last else onsets[onset.index + 1]
+        ns = 0 if last else onsets[onset.position + 1]
         target = root_midi(part.register, ctx.key, ctx.chord_at(nb, ns)[0])
         pitch = target + (1 if ctx.rng.random() < ctx.style.playing.approach_above else -1)
     else:
@@ -287,8 +287,8 @@ def lead_line(ctx: ClipContext, part: Part, density: float, active: Sequence[boo
 def _onset_weights(lead: LeadLine, steps: int, grid: int) -> np.ndarray:
     """Relative onset chance of each step of a bar: beats, then off-beats, then the rest."""
     offbeat = [(grid == 4 and s % 2 == 0) or (grid == 3 and s % 3 == 2) for s in range(steps)]
-    weights = np.array([lead.beat_weight if s % grid == 0 else (lead.offbeat_weight if offbeat[s] else lead.weak_weight)
-                        for s in range(steps)])
+    weights = np.array([lead.beat_weight if s % grid == 0
+                        else (lead.offbeat_weight if offbeat[s] else lead.weak_weight) for s in range(steps)])
     if steps % 4 == 0 and grid == 4:
         weights[0] = lead.downbeat_weight
     return weights

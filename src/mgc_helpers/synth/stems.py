@@ -80,7 +80,8 @@ def clip_instrument(name: str, brightness: float, mix: Mix) -> Instrument:
     base = INSTRUMENTS[name]
     inst = replace(base, bright=max(0.0, base.bright - brightness), dark=max(0.5, base.dark - brightness))
     if base.kind == "ks":
-        inst = replace(inst, ks_bright=float(np.clip(base.ks_bright + mix.brightness_pluck * brightness, 0.05, 0.95)))
+        pluck = base.ks_bright + mix.brightness_pluck * brightness
+        inst = replace(inst, ks_bright=float(np.clip(pluck, 0.05, 0.95)))
     return inst
 
 
