@@ -112,6 +112,7 @@ def plan_clip(genre: str, *, artist: str, seed: int, duration: float = 30.0) -> 
     """
     style, palette = _check_clip(genre, artist, duration)
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), 1]))
+    # every line below draws from rng in turn: keep their order, or every clip changes
     borrowed = _borrowed_parts(rng, genre, style, palette)
     tempo = _tempo(rng, style, palette, borrowed)
     key = int(rng.choice(palette.keys)) if rng.random() < style.clips.favourite_key else int(rng.integers(12))
@@ -139,6 +140,7 @@ def plan_clip(genre: str, *, artist: str, seed: int, duration: float = 30.0) -> 
 
 
 def _check_clip(genre: str, artist: str, duration: float) -> tuple[GenreStyle, ArtistPalette]:
+    """The genre's style and the artist's palette, or a :class:`ValueError` for bad arguments."""
     style = check_genre(genre)
     palette = artist_palette(artist)
     if palette.genre != genre:

@@ -137,6 +137,7 @@ def _rel_path(genre: str, index: int) -> str:
 
 
 def _row(genre: str, index: int, seed: int, duration: float) -> tuple[dict[str, Any], ClipPlan]:
+    """The metadata row and the plan of clip ``index`` of ``genre``."""
     artist = artist_for_clip(genre, index, seed=seed)
     cseed = clip_seed(seed, genre, index)
     plan = plan_clip(genre, artist=artist, seed=cseed, duration=duration)
@@ -146,6 +147,7 @@ def _row(genre: str, index: int, seed: int, duration: float) -> tuple[dict[str, 
 
 
 def _render_one(root: str, genre: str, index: int, seed: int, duration: float) -> dict[str, Any]:
+    """Render clip ``index`` of ``genre``, write its WAV file and return its metadata row."""
     row, plan = _row(genre, index, seed, duration)
     y = render_plan(plan, sr=SAMPLE_RATE)  # no BLAS calls: one thread whatever the thread limits
     if not np.all(np.isfinite(y)):  # pragma: no cover - guarded in render_plan
@@ -329,6 +331,7 @@ def _remove_stale(root: Path) -> None:
 
 def _render_all(root: Path, todo: list[tuple[str, int]], *, seed: int, duration: float, n_jobs: int | None,
                 progress: bool) -> list[dict[str, Any]]:
+    """Render the clips ``todo`` (in worker processes unless ``n_jobs`` is 1); their metadata rows."""
     if not todo:
         return []
     from joblib import Parallel, delayed, parallel_config

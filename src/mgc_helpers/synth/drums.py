@@ -51,6 +51,7 @@ def drum_hit(voice: str, *, sr: int, variant: int = 0, tune: float = 1.0, decay:
 @lru_cache(maxsize=96)
 def _drum_hit(voice: str, sr: int, variant: int, tune: float, decay: float | None, tone: float,
               click: float, bright: float) -> np.ndarray:
+    """The cached body of :func:`drum_hit` (hashable, rounded arguments)."""
     if voice not in DECAYS:
         raise ValueError(f"unknown drum voice {voice!r}; choose one of {sorted(DECAYS)}")
     tau = DECAYS[voice] if decay is None else decay

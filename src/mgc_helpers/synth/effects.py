@@ -18,6 +18,7 @@ Cutoff = float | tuple[float, ...]
 
 @lru_cache(maxsize=256)
 def _sos(kind: str, cutoff: Cutoff, sr: int, order: int) -> np.ndarray:
+    """Cached Butterworth design as second-order sections."""
     return signal.butter(order, cutoff, btype=kind, fs=sr, output="sos")
 
 
