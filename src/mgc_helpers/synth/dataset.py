@@ -17,13 +17,19 @@ import re
 import time
 import wave
 import zlib
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..config import GENRES
-from .render import N_ARTISTS, artist_ids, plan_clip, render_plan
+from .arrangement import ClipPlan, plan_clip
+from .artists import N_ARTISTS, artist_ids
+from .mixing import render_plan
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Bumped whenever the generator's output changes, so that stale datasets are re-rendered.
 GENERATOR_VERSION = "2"
@@ -35,7 +41,7 @@ _WAV_HEADER = 44
 _MAX_CLIPS = 100_000  # track ids have five digits
 
 
-def synthetic_dir(data_dir: str | os.PathLike, *, clips_per_genre: int, seed: int = 0,
+def synthetic_dir(data_dir: str | os.PathLike[str], *, clips_per_genre: int, seed: int = 0,
                   duration: float = 30.0) -> Path:
     """Folder of a synthetic dataset of the given size inside ``data_dir``.
 
@@ -43,6 +49,8 @@ def synthetic_dir(data_dir: str | os.PathLike, *, clips_per_genre: int, seed: in
     --------
     >>> synthetic_dir("data", clips_per_genre=50).as_posix()
     'data/synthetic-50x30s-seed0'
+
+    Explained in ``06_dataset.ipynb``.
     """
     return Path(data_dir) / f"synthetic-{clips_per_genre}x{duration:g}s-seed{seed}"
 
@@ -54,6 +62,8 @@ def clip_seed(seed: int, genre: str, index: int) -> int:
     --------
     >>> clip_seed(0, "rock", 3) == clip_seed(0, "rock", 3) != clip_seed(1, "rock", 3)
     True
+
+    Explained in ``06_dataset.ipynb``.
     """
     ss = np.random.SeedSequence([int(seed), zlib.crc32(genre.encode()), int(index)])
     return int(ss.generate_state(1, dtype=np.uint32)[0])
@@ -64,6 +74,8 @@ def artist_for_clip(genre: str, index: int, *, seed: int = 0) -> str:
 
     As in GTZAN, some artists have many clips and others few. The choice depends only on
     ``(seed, genre, index)``, so a bigger dataset extends a smaller one.
+
+    Explained in ``06_dataset.ipynb``.
     """
     ids = artist_ids(genre)
     base = np.random.default_rng(np.random.SeedSequence([int(seed), zlib.crc32(genre.encode()), 7]))
@@ -71,14 +83,17 @@ def artist_for_clip(genre: str, index: int, *, seed: int = 0) -> str:
     if index < N_ARTISTS:
         return ids[int(order[index])]
     weights = 1.0 / (1.0 + 0.45 * np.arange(N_ARTISTS))
-    rng = np.random.default_rng(np.random.SeedSequence([int(seed), zlib.crc32(genre.encode()), 8, int(index)]))
+    seeds = np.random.SeedSequence([int(seed), zlib.crc32(genre.encode()), 8, int(index)])
+    rng = np.random.default_rng(seeds)
     return ids[int(order[rng.choice(N_ARTISTS, p=weights / weights.sum())])]
 
 
-def _check_params(clips_per_genre, duration, seed, n_jobs) -> None:
+def _check_params(clips_per_genre: Any, duration: Any, seed: Any, n_jobs: Any) -> None:
+    """A :class:`ValueError` naming the first bad parameter of :func:`generate_dataset`."""
     if not isinstance(clips_per_genre, (int, np.integer)) or isinstance(clips_per_genre, bool) \
             or not 1 <= clips_per_genre <= _MAX_CLIPS:
-        raise ValueError(f"clips_per_genre must be an integer from 1 to {_MAX_CLIPS}, got {clips_per_genre!r}")
+        raise ValueError(f"clips_per_genre must be an integer from 1 to {_MAX_CLIPS}, "
+                         f"got {clips_per_genre!r}")
     if isinstance(duration, bool) or not isinstance(duration, (int, float, np.floating, np.integer)) \
             or not math.isfinite(duration) or not 0.1 <= duration <= 600:
         raise ValueError(f"duration must be a number of seconds from 0.1 to 600, got {duration!r}")
@@ -89,11 +104,13 @@ def _check_params(clips_per_genre, duration, seed, n_jobs) -> None:
         raise ValueError(f"n_jobs must be None, -1 or a positive integer, got {n_jobs!r}")
 
 
-def write_wav(path: str | os.PathLike, y: np.ndarray, *, sr: int = SAMPLE_RATE) -> int:
+def write_wav(path: str | os.PathLike[str], y: np.ndarray, *, sr: int = SAMPLE_RATE) -> int:
     """Write mono float samples in [-1, 1] as 16-bit PCM WAV, atomically; return the file size.
 
     The samples are rounded to integers by ``round(32767 * y)`` so the bytes do not depend on the
     audio library. A temporary file is renamed into place, so a file that exists is complete.
+
+    Explained in ``06_dataset.ipynb``.
     """
     path = Path(path)
     pcm = np.round(np.clip(y, -1.0, 1.0) * 32767.0).astype("<i2")
@@ -119,7 +136,8 @@ def _rel_path(genre: str, index: int) -> str:
     return f"genres_original/{genre}/{_track_id(genre, index)}.wav"
 
 
-def _row(genre: str, index: int, seed: int, duration: float) -> tuple[dict[str, Any], Any]:
+def _row(genre: str, index: int, seed: int, duration: float) -> tuple[dict[str, Any], ClipPlan]:
+    """The metadata row and the plan of clip ``index`` of ``genre``."""
     artist = artist_for_clip(genre, index, seed=seed)
     cseed = clip_seed(seed, genre, index)
     plan = plan_clip(genre, artist=artist, seed=cseed, duration=duration)
@@ -129,6 +147,7 @@ def _row(genre: str, index: int, seed: int, duration: float) -> tuple[dict[str, 
 
 
 def _render_one(root: str, genre: str, index: int, seed: int, duration: float) -> dict[str, Any]:
+    """Render clip ``index`` of ``genre``, write its WAV file and return its metadata row."""
     row, plan = _row(genre, index, seed, duration)
     y = render_plan(plan, sr=SAMPLE_RATE)  # no BLAS calls: one thread whatever the thread limits
     if not np.all(np.isfinite(y)):  # pragma: no cover - guarded in render_plan
@@ -145,9 +164,10 @@ def _write_text(path: Path, text: str) -> None:
 
 def _read_manifest(root: Path) -> dict[str, Any] | None:
     try:
-        return json.loads((root / MANIFEST).read_text(encoding="utf-8"))
+        manifest = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    return manifest if isinstance(manifest, dict) else None
 
 
 def _params(clips_per_genre: int, duration: float, seed: int) -> dict[str, Any]:
@@ -156,8 +176,8 @@ def _params(clips_per_genre: int, duration: float, seed: int) -> dict[str, Any]:
             "sample_rate": SAMPLE_RATE, "genres": list(GENRES), "artists_per_genre": N_ARTISTS}
 
 
-def read_metadata(root: str | os.PathLike) -> "pd.DataFrame":  # noqa: F821
-    """Read ``root/metadata.csv`` with stable column types (text stays text)."""
+def read_metadata(root: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read ``root/metadata.csv`` with stable column types (text stays text; ``06_dataset.ipynb``)."""
     import pandas as pd
 
     path = Path(root) / METADATA
@@ -171,8 +191,8 @@ def read_metadata(root: str | os.PathLike) -> "pd.DataFrame":  # noqa: F821
     return frame
 
 
-def generate_dataset(root: str | os.PathLike, *, clips_per_genre: int = 100, duration: float = 30.0,
-                     seed: int = 0, n_jobs: int | None = None, progress: bool = False):
+def generate_dataset(root: str | os.PathLike[str], *, clips_per_genre: int = 100, duration: float = 30.0,
+                     seed: int = 0, n_jobs: int | None = None, progress: bool = False) -> pd.DataFrame:
     """Write (or reuse) a GTZAN-shaped synthetic dataset in ``root`` and return its metadata.
 
     Parameters
@@ -215,20 +235,9 @@ def generate_dataset(root: str | os.PathLike, *, clips_per_genre: int = 100, dur
 
     Explained in ``06_dataset.ipynb``.
     """
-    import pandas as pd
-
     _check_params(clips_per_genre, duration, seed, n_jobs)
     t_start = time.perf_counter()
-    root = Path(root).expanduser()
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        for genre in GENRES:
-            (root / "genres_original" / genre).mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OSError(f"cannot create dataset folder {root}: {exc.strerror or exc}") from None
-    if not os.access(root, os.W_OK):
-        raise OSError(f"dataset folder {root} is not writable")
-
+    root = _make_folders(Path(root).expanduser())
     params = _params(clips_per_genre, duration, seed)
     manifest = _read_manifest(root)
     if manifest is None or manifest.get("generator") != params["generator"]:
@@ -237,17 +246,12 @@ def generate_dataset(root: str | os.PathLike, *, clips_per_genre: int = 100, dur
             raise OSError(f"{root} already holds audio not written by mgc_helpers.synth (e.g. {foreign}); "
                           "choose an empty or new folder")
     same = manifest is not None and {k: manifest.get(k) for k in params} == params
-    n_samples = int(round(duration * SAMPLE_RATE))
-    expected = _WAV_HEADER + 2 * n_samples
+    expected = _WAV_HEADER + 2 * int(round(duration * SAMPLE_RATE))
     keys = [(g, i) for g in GENRES for i in range(clips_per_genre)]
-
-    if same and manifest.get("complete") and (root / METADATA).is_file():
-        files = manifest.get("files", {})
-        if all(files.get(_rel_path(g, i)) == expected and _size(root / _rel_path(g, i)) == expected
-               for g, i in keys):
-            frame = read_metadata(root)
-            frame.attrs["synth"] = _stats(0, len(keys), t_start, len(keys) * duration)
-            return frame
+    if manifest is not None and same and _complete(root, manifest, keys, expected):
+        frame = read_metadata(root)
+        frame.attrs["synth"] = _stats(0, len(keys), t_start, len(keys) * duration)
+        return frame
 
     _write_text(root / MANIFEST, json.dumps({**params, "complete": False}, indent=1) + "\n")
     if not same:
@@ -256,16 +260,44 @@ def generate_dataset(root: str | os.PathLike, *, clips_per_genre: int = 100, dur
     pending = set(todo)
     rows = [_row(g, i, seed, duration)[0] | {"size": expected} for g, i in keys if (g, i) not in pending]
     rows += _render_all(root, todo, seed=seed, duration=duration, n_jobs=n_jobs, progress=progress)
+    frame = _write_metadata(root, rows, params)
+    frame.attrs["synth"] = _stats(len(todo), len(keys) - len(todo), t_start, len(keys) * duration)
+    return frame
+
+
+def _make_folders(root: Path) -> Path:
+    """Create ``root`` and its genre folders; an :class:`OSError` that names ``root`` if that fails."""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        for genre in GENRES:
+            (root / "genres_original" / genre).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OSError(f"cannot create dataset folder {root}: {exc.strerror or exc}") from None
+    if not os.access(root, os.W_OK):
+        raise OSError(f"dataset folder {root} is not writable")
+    return root
+
+
+def _complete(root: Path, manifest: dict[str, Any], keys: list[tuple[str, int]], expected: int) -> bool:
+    """Whether a finished dataset with these clips, each of ``expected`` bytes, is already there."""
+    if not manifest.get("complete") or not (root / METADATA).is_file():
+        return False
+    files = manifest.get("files", {})
+    return all(files.get(_rel_path(g, i)) == expected and _size(root / _rel_path(g, i)) == expected
+               for g, i in keys)
+
+
+def _write_metadata(root: Path, rows: list[dict[str, Any]], params: dict[str, Any]) -> pd.DataFrame:
+    """Write ``metadata.csv`` and the finished manifest; the metadata as read back."""
+    import pandas as pd
 
     frame = pd.DataFrame(rows).sort_values("track_id", kind="stable").reset_index(drop=True)
     tmp = root / f".{METADATA}.{os.getpid()}.tmp"
     frame.to_csv(tmp, index=False, float_format="%.6g", lineterminator="\n")
     os.replace(tmp, root / METADATA)
-    files = {path: int(size) for path, size in zip(frame["path"], frame["size"])}
+    files = {path: int(size) for path, size in zip(frame["path"], frame["size"], strict=True)}
     _write_text(root / MANIFEST, json.dumps({**params, "complete": True, "files": files}, indent=1) + "\n")
-    frame = read_metadata(root)
-    frame.attrs["synth"] = _stats(len(todo), len(keys) - len(todo), t_start, len(keys) * duration)
-    return frame
+    return read_metadata(root)
 
 
 def _size(path: Path) -> int:
@@ -297,8 +329,9 @@ def _remove_stale(root: Path) -> None:
     (root / METADATA).unlink(missing_ok=True)
 
 
-def _render_all(root: Path, todo, *, seed: int, duration: float, n_jobs: int | None,
+def _render_all(root: Path, todo: list[tuple[str, int]], *, seed: int, duration: float, n_jobs: int | None,
                 progress: bool) -> list[dict[str, Any]]:
+    """Render the clips ``todo`` (in worker processes unless ``n_jobs`` is 1); their metadata rows."""
     if not todo:
         return []
     from joblib import Parallel, delayed, parallel_config
@@ -313,7 +346,7 @@ def _render_all(root: Path, todo, *, seed: int, duration: float, n_jobs: int | N
         bar = tqdm(total=len(todo), desc="synth", unit="clip")
     rows: list[dict[str, Any]] = []
 
-    def collect(results) -> None:
+    def collect(results: Iterable[dict[str, Any]]) -> None:
         for row in results:
             rows.append(row)
             if bar is not None:

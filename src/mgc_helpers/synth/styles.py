@@ -19,12 +19,20 @@ Harmony is a progression of Roman numerals relative to the key's tonic, one chor
 chords in one bar are joined by a comma): upper case is major, lower case minor, ``7`` a seventh
 chord (dominant on upper case, minor seventh on lower case), ``maj7`` a major seventh, ``5`` a power
 chord, ``o7``/``dim`` diminished, ``ø7`` half-diminished, ``b``/``#`` prefixes move the root.
-Explained in ``06_dataset.ipynb``.
+How the generator plays (probabilities, velocities, levels, recording colour) is tuned by the
+dataclasses of :mod:`mgc_helpers.synth.tuning`, held by every style. Explained in
+``06_dataset.ipynb``.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import TYPE_CHECKING
+
+from .tuning import ArtistVariation, ClipVariation, Form, LeadLine, Mix, Playing, Recording
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Stylistic neighbours a clip or an artist may borrow a part from (GTZAN's genres overlap too).
 NEIGHBOURS: dict[str, tuple[str, ...]] = {
@@ -97,11 +105,19 @@ class GenreStyle:
         The pitched parts (``None``: the genre does not use that part).
     effects : dict
         Ranges ``(low, high)`` for ``drive`` (guitar distortion), ``reverb`` (wet level),
-        ``room`` (reverb time in s), ``lofi`` (0 clean .. 1 old recording), ``crackle`` (vinyl).
+        ``room`` (reverb time in s), ``lofi`` (0 clean .. 1 old recording), ``crackle`` (vinyl);
+        a missing one is taken from :data:`DEFAULT_EFFECTS`.
     drum_level : float
         Mix level of the drums in dB relative to the default (jazz brushes sit lower).
     description : str
         One line for the style table.
+    echo : (float, float) or None
+        Tape echo on everything but the bass: delay in beats and feedback (reggae's dub echo);
+        a clip that borrows this genre's chords gets it too.
+    artists, clips, form, playing, lead_line, mix, recording
+        The tuning of the generator (:mod:`mgc_helpers.synth.tuning`): how artists and clips
+        vary, the song form, how drums, accompaniment and lead are played, the mix and the
+        recording colour. Every genre uses the defaults.
     """
 
     tempo: tuple[float, float]
@@ -121,6 +137,23 @@ class GenreStyle:
     effects: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     drum_level: float = 0.0
     description: str = ""
+    echo: tuple[float, float] | None = None
+    artists: ArtistVariation = field(default_factory=ArtistVariation)
+    clips: ClipVariation = field(default_factory=ClipVariation)
+    form: Form = field(default_factory=Form)
+    playing: Playing = field(default_factory=Playing)
+    lead_line: LeadLine = field(default_factory=LeadLine)
+    mix: Mix = field(default_factory=Mix)
+    recording: Recording = field(default_factory=Recording)
+
+    def effect_range(self, name: str) -> tuple[float, float]:
+        """The range of effect ``name``, from :attr:`effects` or else :data:`DEFAULT_EFFECTS`."""
+        return self.effects.get(name, DEFAULT_EFFECTS[name])
+
+
+#: Effect ranges of a style that does not name them (see :attr:`GenreStyle.effects`).
+DEFAULT_EFFECTS: dict[str, tuple[float, float]] = {
+    "drive": (0.0, 0.0), "reverb": (0.1, 0.3), "room": (0.8, 1.5), "lofi": (0.0, 0.3), "crackle": (0.0, 0.0)}
 
 
 # --- the ten styles -----------------------------------------------------------------------------
@@ -186,7 +219,8 @@ GENRE_STYLES: dict[str, GenreStyle] = {
         scales={"major": "major_pentatonic", "minor": "minor_pentatonic"},
         bass=Part(("bass_finger", "bass_pick"), ("x.......x.......", "x...x...x...x..."),
                   notes="R 5 R L", register=31, gate=0.7),
-        chords=Part(("guitar_acoustic", "guitar_twang"), ("x...x.x.x...x.x.", "....x.......x...", "x.x.x.x.x.x.x.x."),
+        chords=Part(("guitar_acoustic", "guitar_twang"),
+                    ("x...x.x.x...x.x.", "....x.......x...", "x.x.x.x.x.x.x.x."),
                     notes="open", register=52, gate=0.5, level=2),
         pad=Part(("steel_pad", "organ_soft"), ("x...............",), notes="triad", register=57,
                  gate=1.0, level=-4),
@@ -335,6 +369,7 @@ GENRE_STYLES: dict[str, GenreStyle] = {
                  "lofi": (0.2, 0.7), "crackle": (0.0, 0.3)},
         drum_level=-1,
         description="one-drop and steppers beats, off-beat skank, round bass with rests, lots of echo",
+        echo=(0.75, 0.45),
     ),
     "rock": GenreStyle(
         tempo=(100, 152), meters=(4,), steps_per_beat=4, swing=(0.0, 0.05), drift=0.01,
@@ -349,7 +384,8 @@ GENRE_STYLES: dict[str, GenreStyle] = {
         scales={"major": "major_pentatonic", "minor": "minor_pentatonic"},
         bass=Part(("bass_pick", "bass_finger"), ("x.x.x.x.x.x.x.x.", "x..x..x.x..x..x."),
                   notes="R", register=28, gate=0.8),
-        chords=Part(("guitar_crunch", "guitar_clean"), ("x.x.x.x.x.x.x.x.", "x..x..x.x..x..x.", "x.......x......."),
+        chords=Part(("guitar_crunch", "guitar_clean"),
+                    ("x.x.x.x.x.x.x.x.", "x..x..x.x..x..x.", "x.......x......."),
                     notes="power", register=40, gate=0.8, level=2),
         pad=Part(("organ_soft",), ("x...............",), notes="triad", register=55, gate=1.0, level=-6),
         arp=None,
@@ -361,7 +397,7 @@ GENRE_STYLES: dict[str, GenreStyle] = {
 }
 
 
-def styles_table():
+def styles_table() -> pd.DataFrame:
     """The styles as a :class:`pandas.DataFrame`, one row per genre (shown in ``06_dataset.ipynb``).
 
     Returns
@@ -377,7 +413,7 @@ def styles_table():
     """
     import pandas as pd
 
-    rows = []
+    rows: list[dict[str, str]] = []
     for genre, style in sorted(GENRE_STYLES.items()):
         parts = {name: getattr(style, name) for name in ("bass", "chords", "pad", "arp", "lead")}
         instruments = "; ".join(f"{name}: {'/'.join(p.instruments)}" for name, p in parts.items() if p)
