@@ -49,7 +49,7 @@ def model_path(tmp_path_factory):
                       segment=np.tile(np.arange(10), 16), genres=GENRES, config=TINY)
     index = np.random.default_rng(0).permutation(len(segs))
     split = Split("test", np.sort(index[40:]), np.sort(index[20:40]), np.sort(index[:20]))
-    trained = training.train(segs, split, model="cnn", epochs=3, batch_size=16, seed=0, learning_rate=1e-3,
+    trained = training.train(segs, split, model="cnn", epochs=8, batch_size=16, seed=0, learning_rate=1e-3,
                              standardize=True)
     out = tmp_path_factory.mktemp("results") / "quick" / "models" / "cnn"
     return training.save_model(trained, out)["model"]
