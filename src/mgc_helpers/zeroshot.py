@@ -240,6 +240,9 @@ def run_cli(args: "argparse.Namespace") -> int:
 
     if args.top < 1:
         raise CommandError(f"--top must be at least 1, got {args.top}")
+    from .musicnn import prefer_onednn
+
+    prefer_onednn()  # this process only tags: oneDNN's faster convolutions, where still possible
     print(f"model: {MODEL_NOTE}", file=sys.stderr)
     report = predict_paths(args.paths, progress=not args.no_progress and sys.stderr.isatty())
     text = format_report(report, fmt=args.format, top=args.top, segments=args.segments)
