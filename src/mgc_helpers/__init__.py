@@ -17,6 +17,7 @@ module                    what it holds                                   chapte
 ``models``, ``training``  the paper's MLP, RNN-LSTM and CNN                07-09
 ``evaluation``            metrics, track-level results, protocols          07-10
 ``reproduce``, ``predict`` rebuilding the book, classifying your music     10, 11
+``musicnn``, ``zeroshot``  a pretrained tagger (MSD tags), zero-shot genres  11
 ========================  ==============================================  ==================
 
 Heavy modules (TensorFlow, librosa) are imported by the modules that need them, not here.

@@ -16,7 +16,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH", help="audio files or folders")
     parser.add_argument("--model", type=Path, default=None,
                         help="trained model (.keras, with its .json beside it); default: the default profile's "
-                             "CNN, results/default/models/cnn.keras (made by `mgc reproduce`)")
+                             "CNN, results/default/models/cnn.keras (made by `mgc reproduce`). `--model musicnn`: "
+                             "the pretrained musicnn tagger (Million Song Dataset tags, zero-shot genre; see "
+                             "mgc_helpers.zeroshot)")
     parser.add_argument("--top", type=int, default=3, help="how many genres to show per track (default 3)")
     parser.add_argument("--segments", action="store_true", help="also show each 3-second segment's genre")
     parser.add_argument("--format", choices=("text", "json", "csv"), default="text", help="output format")
@@ -29,6 +31,10 @@ def run(args: argparse.Namespace) -> int:
     from ..cli import CommandError
     from ..predict import default_model_path, format_report, model_caveat, predict_paths
 
+    if args.model is not None and str(args.model) == "musicnn":  # the pretrained tagger, zero-shot
+        from ..zeroshot import run_cli
+
+        return run_cli(args)
     if args.top < 1:
         raise CommandError(f"--top must be at least 1, got {args.top}")
     try:
