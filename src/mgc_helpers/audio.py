@@ -251,3 +251,39 @@ def segment_signal(y: np.ndarray, *, config: FeatureConfig = PAPER_CONFIG,
     if pad:
         y = np.concatenate([y, np.zeros(pad, dtype=y.dtype)])
     return y[: k * size].reshape(k, size)
+
+
+def load_song(path: str | os.PathLike, *, config: FeatureConfig = PAPER_CONFIG,
+              silent_note: str = "silent audio") -> tuple[np.ndarray, float, list[str]]:
+    """A song of any length, rate and channel count, as the model's segments.
+
+    Decoded to mono at ``config.sample_rate`` and cut into as many full segments as it holds (the
+    policy of :func:`segment_signal` with ``n_segments=None``). Used by ``mgc predict`` and
+    ``mgc similar``; explained in ``11_predict.ipynb``.
+
+    Returns
+    -------
+    segments : np.ndarray, shape (k, config.samples_per_segment)
+    duration : float
+        Length of the decoded audio in seconds.
+    notes : list of str
+        A tail shorter than a segment that was left out; ``silent_note`` for a silent song.
+
+    Raises
+    ------
+    AudioError
+        If the file cannot be decoded, holds NaN/inf samples, or is shorter than one segment.
+    """
+    y, sr = load_audio(path, sr=config.sample_rate, mono=True)
+    duration = len(y) / sr
+    segments = segment_signal(y, config=config, n_segments=None)
+    if len(segments) == 0:
+        raise AudioError(path, f"too short ({duration:.2f} s): needs at least one "
+                               f"{config.segment_duration:g}-s segment")
+    notes = []
+    covered = len(segments) * config.segment_duration
+    if duration - covered > 0.5:
+        notes.append(f"last {duration - covered:.1f} s (shorter than a segment) not used")
+    if float(np.max(np.abs(y))) < 1e-4:
+        notes.append(silent_note)
+    return segments, duration, notes

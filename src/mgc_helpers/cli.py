@@ -7,6 +7,7 @@ arguments, returning an exit code). Adding a module there adds a subcommand.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 import importlib
 import pkgutil
 import sys
@@ -37,6 +38,31 @@ def positive_int(text: str) -> int:
 def non_negative_int(text: str) -> int:
     """argparse type: an integer >= 0 (seeds)."""
     return _integer(text, minimum=0, what="a non-negative integer")
+
+
+def write_report(text: str, output: "Path | None", *, summary: str | None = None) -> None:
+    """Print ``text``, or write it to ``output`` (folders made), then ``summary`` on stderr if given.
+
+    Shared by the commands that print reports (``mgc predict``, with either kind of model).
+
+    Raises
+    ------
+    CommandError
+        If ``output`` cannot be written; the message names it and the reason.
+    """
+    import sys
+
+    if output is not None:
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(text + "\n")
+        except OSError as exc:
+            raise CommandError(f"cannot write {output}: {exc.strerror or exc}") from None
+        print(f"wrote {output}", file=sys.stderr)
+    else:
+        print(text)
+    if summary is not None:
+        print(summary, file=sys.stderr)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
 
-from .audio import AUDIO_EXTENSIONS, AudioError, load_audio, segment_signal
+from .audio import AUDIO_EXTENSIONS, AudioError, load_song
 from .datasets import Skipped
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -210,18 +210,8 @@ def predict_file(path: str | os.PathLike, trained: "TrainedModel", *, batch_size
     from .features import mfcc_segments
 
     config = trained.config
-    y, sr = load_audio(path, sr=config.sample_rate, mono=True)
-    duration = len(y) / sr
-    segments = segment_signal(y, config=config, n_segments=None)
-    if len(segments) == 0:
-        raise AudioError(path, f"too short ({duration:.2f} s): needs at least one "
-                               f"{config.segment_duration:g}-s segment")
-    notes = []
-    covered = len(segments) * config.segment_duration
-    if duration - covered > 0.5:
-        notes.append(f"last {duration - covered:.1f} s (shorter than a segment) not used")
-    if float(np.max(np.abs(y))) < 1e-4:
-        notes.append("silent audio: the prediction means nothing")
+    segments, duration, notes = load_song(path, config=config,
+                                          silent_note="silent audio: the prediction means nothing")
     X = mfcc_segments(segments, config=config)
     proba = trained.predict_proba(X, batch_size=batch_size).astype(np.float64)
     mean = proba.mean(axis=0)

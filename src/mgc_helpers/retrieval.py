@@ -152,22 +152,12 @@ class SegmentEmbedder:
         AudioError
             If the file cannot be decoded, holds NaN/inf samples, or is shorter than one segment.
         """
-        from .audio import load_audio, segment_signal
+        from .audio import load_song
         from .features import mfcc_segments
 
         config = self.config
-        y, sr = load_audio(path, sr=config.sample_rate, mono=True)
-        duration = len(y) / sr
-        segments = segment_signal(y, config=config, n_segments=None)
-        if len(segments) == 0:
-            raise AudioError(path, f"too short ({duration:.2f} s): needs at least one "
-                                   f"{config.segment_duration:g}-s segment")
-        notes = []
-        covered = len(segments) * config.segment_duration
-        if duration - covered > 0.5:
-            notes.append(f"last {duration - covered:.1f} s (shorter than a segment) not used")
-        if float(np.max(np.abs(y))) < 1e-4:
-            notes.append("silent audio: its neighbours mean nothing")
+        segments, duration, notes = load_song(path, config=config,
+                                              silent_note="silent audio: its neighbours mean nothing")
         vectors = self.embed_segments(mfcc_segments(segments, config=config))
         return FileEmbedding(Path(path), vectors.mean(axis=0), len(segments), duration, notes)
 

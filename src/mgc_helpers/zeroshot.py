@@ -236,7 +236,7 @@ def run_cli(args: "argparse.Namespace") -> int:
     """``mgc predict --model musicnn``: the parsed arguments of ``mgc predict`` in, exit status out."""
     import sys
 
-    from .cli import CommandError
+    from .cli import CommandError, write_report
 
     if args.top < 1:
         raise CommandError(f"--top must be at least 1, got {args.top}")
@@ -246,15 +246,5 @@ def run_cli(args: "argparse.Namespace") -> int:
     print(f"model: {MODEL_NOTE}", file=sys.stderr)
     report = predict_paths(args.paths, progress=not args.no_progress and sys.stderr.isatty())
     text = format_report(report, fmt=args.format, top=args.top, segments=args.segments)
-    if args.output is not None:
-        try:
-            args.output.parent.mkdir(parents=True, exist_ok=True)
-            args.output.write_text(text + "\n")
-        except OSError as exc:
-            raise CommandError(f"cannot write {args.output}: {exc.strerror or exc}") from None
-        print(f"wrote {args.output}", file=sys.stderr)
-    else:
-        print(text)
-    if args.format != "text":
-        print(report.summary(), file=sys.stderr)
+    write_report(text, args.output, summary=report.summary() if args.format != "text" else None)
     return 0 if report.predictions else 1

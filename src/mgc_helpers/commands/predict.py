@@ -28,7 +28,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..cli import CommandError
+    from ..cli import CommandError, write_report
     from ..predict import default_model_path, format_report, model_caveat, predict_paths
 
     if args.model is not None and str(args.model) == "musicnn":  # the pretrained tagger, zero-shot
@@ -61,15 +61,5 @@ def run(args: argparse.Namespace) -> int:
     report = predict_paths(args.paths, trained, progress=not args.no_progress and sys.stderr.isatty())
     report.model_path = str(model_path)
     text = format_report(report, fmt=args.format, top=args.top, segments=args.segments)
-    if args.output is not None:
-        try:
-            args.output.parent.mkdir(parents=True, exist_ok=True)
-            args.output.write_text(text + "\n")
-        except OSError as exc:
-            raise CommandError(f"cannot write {args.output}: {exc.strerror or exc}") from None
-        print(f"wrote {args.output}", file=sys.stderr)
-    else:
-        print(text)
-    if args.format != "text":
-        print(report.summary(), file=sys.stderr)
+    write_report(text, args.output, summary=report.summary() if args.format != "text" else None)
     return 0 if report.predictions else 1
