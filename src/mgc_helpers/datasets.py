@@ -6,7 +6,7 @@ the sorted genre names, and attaches an artist to each clip where one is known:
 
 * the **synthetic** dataset (``mgc_helpers.synth``) records its artists in ``metadata.csv``;
 * for **GTZAN** the artists come from the artist-filtered fold lists of Foleis and Tavares
-  (``*_groups.txt``, packaged with :mod:`mgc_helpers.splits`); the 52 clips those lists leave out
+  (``*_groups.txt``, packaged with :mod:`mgc_helpers.gtzan_lists`); the 52 clips those lists leave out
   (repeats and distorted clips) have no known artist.
 
 Policy for problem files (nothing is dropped silently):
@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING
 
 from .audio import AUDIO_EXTENSIONS, AudioError, audio_info
 from .config import label_mapping
+from .gtzan_lists import gtzan_artists
+from .records import Skipped
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -82,17 +84,6 @@ class Track:
     genre: str
     path: Path
     artist: str | None = None
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """A file (or folder) that was reported instead of used, with the reason."""
-
-    path: Path
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.reason}"
 
 
 @dataclass
@@ -340,8 +331,6 @@ def _synthetic_artists(root: Path, tracks: list[Track], skipped: list[Skipped]) 
 
 
 def _gtzan_artists(tracks: list[Track]) -> list[Track]:
-    from .splits import gtzan_artists
-
     artists = gtzan_artists()
     return [Track(t.track_id, t.genre, t.path, artists.get(t.track_id)) for t in tracks]
 

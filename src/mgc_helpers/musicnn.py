@@ -44,11 +44,11 @@ import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 import numpy as np
 
-from .datasets import Skipped
+from .records import Skipped
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -820,7 +820,8 @@ def embed_dataset(dataset: "Dataset", *, cache_dir: str | os.PathLike | None = N
     import warnings
 
     from .config import label_mapping
-    from .features import CacheWarning, _default_jobs, _read_npz, _strings, _write_npz
+    from .features import CacheWarning, _default_jobs
+    from .segments import _read_npz, _strings, _write_npz
     from .paths import cache_dir as default_cache_dir
 
     start = time.perf_counter()

@@ -2,7 +2,7 @@
 
 A song of any length, sample rate and channel count is loaded as mono at the model's sample rate,
 cut into the model's 3-second segments (as many as it holds), turned into MFCCs exactly as the
-training data were (:func:`mgc_helpers.features.mfcc_segments`), and the segments' softmax outputs
+training data were (:func:`mgc_helpers.mfcc_fast.mfcc_segments`), and the segments' softmax outputs
 are averaged into one probability per genre for the track.
 
 Files that cannot be used (not audio, corrupt, NaN samples, shorter than one segment) are reported
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 import numpy as np
 
 from .audio import AUDIO_EXTENSIONS, AudioError, load_song
-from .datasets import Skipped
+from .records import Skipped
 
 if TYPE_CHECKING:  # pragma: no cover
     from .training import TrainedModel
@@ -207,7 +207,7 @@ def predict_file(path: str | os.PathLike, trained: "TrainedModel", *, batch_size
     AudioError
         If the file cannot be decoded, holds NaN/inf samples, or is shorter than one segment.
     """
-    from .features import mfcc_segments
+    from .mfcc_fast import mfcc_segments
 
     config = trained.config
     segments, duration, notes = load_song(path, config=config,

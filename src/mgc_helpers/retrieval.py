@@ -42,12 +42,12 @@ import numpy as np
 
 from .audio import AudioError
 from .config import PAPER_CONFIG, FeatureConfig
-from .datasets import Skipped
+from .records import Skipped
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from .features import SegmentSet
+    from .segments import SegmentSet
     from .predict import TrackPrediction
     from .splits import Split
     from .training import TrainedModel
@@ -153,7 +153,7 @@ class SegmentEmbedder:
             If the file cannot be decoded, holds NaN/inf samples, or is shorter than one segment.
         """
         from .audio import load_song
-        from .features import mfcc_segments
+        from .mfcc_fast import mfcc_segments
 
         config = self.config
         segments, duration, notes = load_song(path, config=config,

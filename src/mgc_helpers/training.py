@@ -1,6 +1,6 @@
 """Training the paper's models on MFCC segments, saving and reloading them.
 
-:func:`train` takes a :class:`~mgc_helpers.features.SegmentSet` and a
+:func:`train` takes a :class:`~mgc_helpers.segments.SegmentSet` and a
 :class:`~mgc_helpers.splits.Split`, fits one model on the split's training part (validation
 curves on its validation part) and returns a :class:`TrainedModel`: the Keras model, its per-epoch
 history and everything needed to use it later (genres, feature settings, input scaling).

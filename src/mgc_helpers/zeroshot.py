@@ -25,16 +25,15 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 
 from .config import GENRES
-from .datasets import Skipped
+from .records import Skipped
 from .musicnn import MSD_TAGS, PATCH_SECONDS
 
 if TYPE_CHECKING:  # pragma: no cover
-    import argparse
 
     from .musicnn import MusicnnOutput
 
 __all__ = ["GENRE_TAGS", "UNNAMED_GENRES", "MODEL_NOTE", "ZeroShotPrediction", "ZeroShotReport",
-           "genre_scores", "predict_file", "predict_paths", "format_report", "run_cli"]
+           "genre_scores", "predict_file", "predict_paths", "format_report"]
 
 #: GTZAN genre -> the MSD tags that name it (spelling as in :data:`mgc_helpers.musicnn.MSD_TAGS`).
 GENRE_TAGS: dict[str, tuple[str, ...]] = {
@@ -230,21 +229,3 @@ def format_report(report: ZeroShotReport, *, fmt: str = "text", top: int = 3, se
         lines.append(f"skipped {s.path}: {s.reason}")
     lines.append(report.summary())
     return "\n".join(lines)
-
-
-def run_cli(args: "argparse.Namespace") -> int:
-    """``mgc predict --model musicnn``: the parsed arguments of ``mgc predict`` in, exit status out."""
-    import sys
-
-    from .cli import CommandError, write_report
-
-    if args.top < 1:
-        raise CommandError(f"--top must be at least 1, got {args.top}")
-    from .musicnn import prefer_onednn
-
-    prefer_onednn()  # this process only tags: oneDNN's faster convolutions, where still possible
-    print(f"model: {MODEL_NOTE}", file=sys.stderr)
-    report = predict_paths(args.paths, progress=not args.no_progress and sys.stderr.isatty())
-    text = format_report(report, fmt=args.format, top=args.top, segments=args.segments)
-    write_report(text, args.output, summary=report.summary() if args.format != "text" else None)
-    return 0 if report.predictions else 1

@@ -32,9 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from ..predict import default_model_path, format_report, model_caveat, predict_paths
 
     if args.model is not None and str(args.model) == "musicnn":  # the pretrained tagger, zero-shot
-        from ..zeroshot import run_cli
-
-        return run_cli(args)
+        return run_musicnn(args)
     if args.top < 1:
         raise CommandError(f"--top must be at least 1, got {args.top}")
     try:
@@ -60,6 +58,25 @@ def run(args: argparse.Namespace) -> int:
         print(f"note: {caveat}", file=sys.stderr)
     report = predict_paths(args.paths, trained, progress=not args.no_progress and sys.stderr.isatty())
     report.model_path = str(model_path)
+    text = format_report(report, fmt=args.format, top=args.top, segments=args.segments)
+    write_report(text, args.output, summary=report.summary() if args.format != "text" else None)
+    return 0 if report.predictions else 1
+
+
+def run_musicnn(args: argparse.Namespace) -> int:
+    """``mgc predict --model musicnn``: the pretrained tagger, zero-shot (:mod:`mgc_helpers.zeroshot`)."""
+    import sys
+
+    from ..cli import CommandError, write_report
+    from ..musicnn import prefer_onednn
+    from ..zeroshot import MODEL_NOTE, format_report, predict_paths
+
+    if args.top < 1:
+        raise CommandError(f"--top must be at least 1, got {args.top}")
+
+    prefer_onednn()  # this process only tags: oneDNN's faster convolutions, where still possible
+    print(f"model: {MODEL_NOTE}", file=sys.stderr)
+    report = predict_paths(args.paths, progress=not args.no_progress and sys.stderr.isatty())
     text = format_report(report, fmt=args.format, top=args.top, segments=args.segments)
     write_report(text, args.output, summary=report.summary() if args.format != "text" else None)
     return 0 if report.predictions else 1
