@@ -41,4 +41,4 @@ from .profiles import Profile, get_profile
 
 __version__ = "0.1.0"
 
-__all__ = ["GENRES", "PAPER_CONFIG", "FeatureConfig", "label_mapping", "Profile", "get_profile", "__version__"]
+__all__ = ["GENRES", "PAPER_CONFIG", "FeatureConfig", "Profile", "__version__", "get_profile", "label_mapping"]

@@ -37,9 +37,10 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -53,8 +54,16 @@ if TYPE_CHECKING:  # pragma: no cover
     from .splits import Split
 
 __all__ = [
-    "BASELINE_MODELS", "DISPLAY_NAMES", "mfcc_statistics", "statistic_names", "track_statistics",
-    "model_name", "build_baseline", "BaselineModel", "train_baseline", "run_baseline_protocols",
+    "BASELINE_MODELS",
+    "DISPLAY_NAMES",
+    "BaselineModel",
+    "build_baseline",
+    "mfcc_statistics",
+    "model_name",
+    "run_baseline_protocols",
+    "statistic_names",
+    "track_statistics",
+    "train_baseline",
 ]
 
 #: Baseline classifiers: short name -> grid name (the ``model`` column of a protocol grid).
@@ -179,7 +188,7 @@ def model_name(model: str, *, deltas: bool = True) -> str:
     return BASELINE_MODELS[model] + ("" if deltas else "_nodeltas")
 
 
-def build_baseline(model: str = "logreg", *, seed: int = 0, max_iter: int = MAX_ITER, C: float = 1.0) -> "Pipeline":
+def build_baseline(model: str = "logreg", *, seed: int = 0, max_iter: int = MAX_ITER, C: float = 1.0) -> Pipeline:
     """An unfitted ``StandardScaler -> classifier`` pipeline.
 
     Explained in ``10_results.ipynb``.
@@ -267,7 +276,7 @@ class BaselineModel:
         return self.predict_proba(X).argmax(axis=1)
 
 
-def train_baseline(segments: "SegmentSet", split: "Split", *, model: str = "logreg", seed: int = 0,
+def train_baseline(segments: SegmentSet, split: Split, *, model: str = "logreg", seed: int = 0,
                    deltas: bool = True, max_iter: int = MAX_ITER, C: float = 1.0) -> BaselineModel:
     """Fit a baseline on the training part of a split (the validation part is not used).
 
@@ -316,13 +325,13 @@ def train_baseline(segments: "SegmentSet", split: "Split", *, model: str = "logr
                          int(seed), bool(deltas), params)
 
 
-def run_baseline_protocols(segments: "SegmentSet", *, models: Sequence[str] = ("logreg", "svm"),
+def run_baseline_protocols(segments: SegmentSet, *, models: Sequence[str] = ("logreg", "svm"),
                            protocols: Sequence[str] = ("segment", "track", "artist"),
                            seeds: Sequence[int] = (0, 1, 2), deltas: bool = True,
                            out: str | os.PathLike | None = None,
                            split_fn: Callable[..., Any] | None = None,
                            split_kwargs: Mapping[str, Any] | None = None,
-                           progress: bool | Callable[[str], None] = False) -> "pd.DataFrame":
+                           progress: bool | Callable[[str], None] = False) -> pd.DataFrame:
     """The protocol grid of :func:`mgc_helpers.experiments.run_protocols`, for the baselines.
 
     Same splits (``split_fn(segments, protocol, seed=seed)``, default

@@ -17,9 +17,10 @@ Explained in ``07_mlp.ipynb`` (metrics) and ``10_results.ipynb`` (track level).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -23,7 +24,7 @@ from .evaluation import evaluate
 if TYPE_CHECKING:  # pragma: no cover
     from .segments import SegmentSet
 
-__all__ = ["GRID_KEYS", "GRID_METRICS", "run_protocols", "summarize_protocols", "mean_std", "protocol_table"]
+__all__ = ["GRID_KEYS", "GRID_METRICS", "mean_std", "protocol_table", "run_protocols", "summarize_protocols"]
 
 #: Columns that identify one cell of a protocol grid.
 GRID_KEYS: tuple[str, ...] = ("model", "protocol", "seed", "epochs", "batch_size", "standardize",
@@ -175,6 +176,7 @@ def protocol_table(summary: pd.DataFrame, *, metrics: Sequence[str] = ("accuracy
     """Readable ``mean ± std`` strings of :func:`summarize_protocols`' output."""
     table = pd.DataFrame(index=summary.index)
     for m in metrics:
-        table[m] = [mean_std(a, b, digits=digits) for a, b in zip(summary[f"{m}_mean"], summary[f"{m}_std"])]
+        pairs = zip(summary[f"{m}_mean"], summary[f"{m}_std"], strict=False)
+        table[m] = [mean_std(a, b, digits=digits) for a, b in pairs]
     table["seeds"] = summary["n_seeds"]
     return table

@@ -32,8 +32,9 @@ import os
 import shutil
 import time
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -46,8 +47,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from .datasets import Dataset
 
 __all__ = [
-    "CacheWarning", "PIPELINE_VERSION", "BACKENDS", "extract_track", "extract_features", "cache_key",
-    "feature_cache_path", "SILENCE_THRESHOLD",
+    "BACKENDS",
+    "PIPELINE_VERSION",
+    "SILENCE_THRESHOLD",
+    "CacheWarning",
+    "cache_key",
+    "extract_features",
+    "extract_track",
+    "feature_cache_path",
 ]
 
 #: Bumped whenever a change in this module changes the features; part of every cache key.
@@ -209,7 +216,7 @@ def _require_dask_client() -> None:
 # Cache keys
 # --------------------------------------------------------------------------------------------
 
-def cache_key(dataset: "Dataset", config: FeatureConfig = PAPER_CONFIG) -> str:
+def cache_key(dataset: Dataset, config: FeatureConfig = PAPER_CONFIG) -> str:
     """Hash of everything the features depend on.
 
     Covers the pipeline version, ``config.fingerprint()``, the dataset name and genres, and for
@@ -233,7 +240,7 @@ def cache_key(dataset: "Dataset", config: FeatureConfig = PAPER_CONFIG) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def feature_cache_path(dataset: "Dataset", *, config: FeatureConfig = PAPER_CONFIG,
+def feature_cache_path(dataset: Dataset, *, config: FeatureConfig = PAPER_CONFIG,
                        cache_dir: str | os.PathLike | None = None) -> Path:
     """Where :func:`extract_features` keeps (or will keep) the features of ``dataset``."""
     folder = _cache_folder(cache_dir)
@@ -263,7 +270,7 @@ def _default_jobs() -> int:
     return max(1, cpu_count())
 
 
-def extract_features(dataset: "Dataset", *, config: FeatureConfig = PAPER_CONFIG,
+def extract_features(dataset: Dataset, *, config: FeatureConfig = PAPER_CONFIG,
                      cache_dir: str | os.PathLike | None = None, n_jobs: int | None = None,
                      backend: str = "loky", progress: bool = False, cache: bool = True,
                      chunk_size: int = CHUNK_SIZE) -> SegmentSet:
@@ -393,7 +400,7 @@ def extract_features(dataset: "Dataset", *, config: FeatureConfig = PAPER_CONFIG
     return result
 
 
-def _merge(dataset: "Dataset", config: FeatureConfig, chunks: list[list[tuple[int, str]]],
+def _merge(dataset: Dataset, config: FeatureConfig, chunks: list[list[tuple[int, str]]],
            done: dict[int, dict[str, Any]], work: Path | None, in_memory: dict[int, np.ndarray]) -> SegmentSet:
     """Gather the chunks, in track order, into one SegmentSet (one chunk in memory at a time)."""
     tracks = dataset.tracks
@@ -418,7 +425,7 @@ def _merge(dataset: "Dataset", config: FeatureConfig, chunks: list[list[tuple[in
     def entries(kind: str) -> list[Skipped]:
         out = []
         for c in range(len(chunks)):
-            for i, reason in zip(done[c][f"{kind}_index"].tolist(), done[c][f"{kind}_reason"].tolist()):
+            for i, reason in zip(done[c][f"{kind}_index"].tolist(), done[c][f"{kind}_reason"].tolist(), strict=False):
                 out.append(Skipped(tracks[i].path, reason))
         return out
 

@@ -15,10 +15,10 @@ Explained in ``06_dataset.ipynb``.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
-__all__ = ["GTZAN_LISTS", "normalise_gtzan_name", "read_gtzan_list", "gtzan_artists"]
+__all__ = ["GTZAN_LISTS", "gtzan_artists", "normalise_gtzan_name", "read_gtzan_list"]
 
 #: Packaged GTZAN lists: name -> file inside ``resources/gtzan_splits``.
 GTZAN_LISTS: dict[str, str] = {
@@ -62,7 +62,7 @@ def _lines(name: str) -> list[list[str]]:
     return [line.split("\t") for line in text.splitlines() if line.strip()]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read(name: str) -> tuple[tuple[str, str | None], ...]:
     return tuple((normalise_gtzan_name(row[0]), row[1].strip() if len(row) > 1 else None) for row in _lines(name))
 
@@ -83,7 +83,7 @@ def read_gtzan_list(name: str) -> list[str]:
     return [track for track, _ in _read(name)]
 
 
-@lru_cache(maxsize=None)
+@cache
 def gtzan_artists() -> dict[str, str]:
     """Artist id of every GTZAN clip in the Foleis-Tavares lists (948 clips), e.g. ``"gtzan_a017"``.
 

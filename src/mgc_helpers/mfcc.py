@@ -31,8 +31,18 @@ from .config import PAPER_CONFIG
 from .spectral import _as_signal, frame_signal, get_window, mel_filterbank, to_db
 
 __all__ = [
-    "LIBROSA_TOLERANCE", "MFCCSteps", "frame", "apply_window", "power_frames", "mel_energies",
-    "log_energies", "dct_matrix", "dct", "mfcc", "mfcc_steps", "max_relative_difference",
+    "LIBROSA_TOLERANCE",
+    "MFCCSteps",
+    "apply_window",
+    "dct",
+    "dct_matrix",
+    "frame",
+    "log_energies",
+    "max_relative_difference",
+    "mel_energies",
+    "mfcc",
+    "mfcc_steps",
+    "power_frames",
 ]
 
 #: Agreement with :func:`librosa.feature.mfcc` guaranteed by the tests: the largest absolute

@@ -20,7 +20,7 @@ from .config import PAPER_CONFIG, FeatureConfig
 if TYPE_CHECKING:  # pragma: no cover
     import scipy.sparse
 
-__all__ = ["power_spectrogram", "mfcc_segments"]
+__all__ = ["mfcc_segments", "power_spectrogram"]
 
 
 @lru_cache(maxsize=8)

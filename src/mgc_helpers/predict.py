@@ -14,9 +14,10 @@ import csv
 import io
 import json
 import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -27,8 +28,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from .training import TrainedModel
 
 __all__ = [
-    "TrackPrediction", "PredictionReport", "find_audio_files", "default_model_path",
-    "predict_file", "predict_paths", "format_report",
+    "PredictionReport",
+    "TrackPrediction",
+    "default_model_path",
+    "find_audio_files",
+    "format_report",
+    "predict_file",
+    "predict_paths",
 ]
 
 #: Output formats of :func:`format_report`.
@@ -189,7 +195,7 @@ def default_model_path() -> Path:
     return model
 
 
-def predict_file(path: str | os.PathLike, trained: "TrainedModel", *, batch_size: int = 64) -> TrackPrediction:
+def predict_file(path: str | os.PathLike, trained: TrainedModel, *, batch_size: int = 64) -> TrackPrediction:
     """Classify one audio file with a trained model.
 
     Parameters
@@ -219,7 +225,7 @@ def predict_file(path: str | os.PathLike, trained: "TrainedModel", *, batch_size
                            segment_seconds=config.segment_duration)
 
 
-def predict_paths(paths: Sequence[str | os.PathLike], trained: "TrainedModel", *,
+def predict_paths(paths: Sequence[str | os.PathLike], trained: TrainedModel, *,
                   progress: bool = False) -> PredictionReport:
     """Classify every audio file among ``paths`` (files or folders); report what was not usable."""
     files, skipped, ignored = find_audio_files(paths)
@@ -238,7 +244,7 @@ def predict_paths(paths: Sequence[str | os.PathLike], trained: "TrainedModel", *
                             caveat=model_caveat(trained))
 
 
-def model_caveat(trained: "TrainedModel") -> str:
+def model_caveat(trained: TrainedModel) -> str:
     """What a reader must know about the model's genres before trusting its answers ("" if nothing).
 
     A model trained on the embedded synthetic dataset knows the synthesiser's genre *styles*, not

@@ -25,9 +25,10 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 from . import __version__, paths, provenance
 from .chapter import PARAMETERS
@@ -226,7 +227,7 @@ def _environment(values: Mapping[str, str | None]) -> Iterator[None]:
 def _source_index(executed_index: int, source_nb, executed_nb) -> int:
     """Map a cell index of the executed copy back to the source notebook (papermill inserts cells)."""
     offset = 0
-    for i, cell in enumerate(executed_nb.cells[:executed_index]):
+    for cell in executed_nb.cells[:executed_index]:
         tags = cell.get("metadata", {}).get("tags", [])
         if INJECTED_TAG in tags or cell.get("metadata", {}).get("papermill", {}).get("exception") \
                 or "papermill-error-cell-tag" in tags:

@@ -18,9 +18,10 @@ import json
 import os
 import time
 import zipfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -128,7 +129,7 @@ class SegmentSet:
         """Genre name -> label."""
         return label_mapping(self.genres)
 
-    def subset(self, index: Sequence[int] | np.ndarray) -> "SegmentSet":
+    def subset(self, index: Sequence[int] | np.ndarray) -> SegmentSet:
         """The segments at ``index`` (integer indices or a boolean mask), same genres and config."""
         index = np.asarray(index)
         if index.dtype == bool and index.shape != (len(self),):
@@ -137,7 +138,7 @@ class SegmentSet:
                           self.segment[index], self.genres, self.config, list(self.skipped),
                           list(self.warnings), self.dataset)
 
-    def to_frame(self) -> "pd.DataFrame":
+    def to_frame(self) -> pd.DataFrame:
         """One row per segment (without the MFCCs): track, group, segment, genre, label."""
         import pandas as pd
 
@@ -186,7 +187,7 @@ class SegmentSet:
         return path
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "SegmentSet":
+    def load(cls, path: str | os.PathLike) -> SegmentSet:
         """Read a file written by :meth:`save` (with ``allow_pickle=False``).
 
         Raises
@@ -203,7 +204,7 @@ class SegmentSet:
         return cls._from_arrays(arrays, path)
 
     @classmethod
-    def _from_arrays(cls, a: dict[str, np.ndarray], path: Path) -> "SegmentSet":
+    def _from_arrays(cls, a: dict[str, np.ndarray], path: Path) -> SegmentSet:
         if str(a.get("format", "")) != _FORMAT:
             raise ValueError(f"{path}: not a SegmentSet file (format {str(a.get('format', 'missing'))!r}, "
                              f"expected {_FORMAT!r})")
@@ -211,8 +212,8 @@ class SegmentSet:
             config = FeatureConfig.from_dict(json.loads(str(a["config"])))
             return cls(a["X"], a["y"], a["track"], a["group"], a["segment"], tuple(a["genres"].tolist()),
                        config,
-                       [Skipped(Path(p), r) for p, r in zip(a["skipped_path"].tolist(), a["skipped_reason"].tolist())],
-                       [Skipped(Path(p), r) for p, r in zip(a["warning_path"].tolist(), a["warning_reason"].tolist())],
+                       _records(a["skipped_path"], a["skipped_reason"]),
+                       _records(a["warning_path"], a["warning_reason"]),
                        str(a["dataset"]))
         except (KeyError, ValueError, TypeError) as exc:
             raise ValueError(f"{path}: inconsistent SegmentSet file ({type(exc).__name__}: {exc})") from None
@@ -247,6 +248,10 @@ class SegmentSet:
 # --------------------------------------------------------------------------------------------
 # Atomic npz files
 # --------------------------------------------------------------------------------------------
+
+def _records(paths: np.ndarray, reasons: np.ndarray) -> list[Skipped]:
+    return [Skipped(Path(p), r) for p, r in zip(paths.tolist(), reasons.tolist(), strict=False)]
+
 
 def _tmp_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp-{os.getpid()}-{time.monotonic_ns()}")

@@ -11,7 +11,8 @@ Explained in ``02_fft.ipynb`` (power spectrum), ``03_stft.ipynb`` (framing, STFT
 """
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 import scipy.signal
@@ -19,9 +20,21 @@ import scipy.signal
 from .config import PAPER_CONFIG
 
 __all__ = [
-    "Spectrum", "frame_signal", "get_window", "fft_frequencies", "frame_times", "power_spectrum",
-    "stft", "spectrogram", "to_db", "hz_to_mel", "mel_to_hz", "mel_frequencies", "mel_filterbank",
-    "mel_spectrogram", "cepstrum",
+    "Spectrum",
+    "cepstrum",
+    "fft_frequencies",
+    "frame_signal",
+    "frame_times",
+    "get_window",
+    "hz_to_mel",
+    "mel_filterbank",
+    "mel_frequencies",
+    "mel_spectrogram",
+    "mel_to_hz",
+    "power_spectrum",
+    "spectrogram",
+    "stft",
+    "to_db",
 ]
 
 _SR = PAPER_CONFIG.sample_rate

@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from .segments import SegmentSet
 
-__all__ = ["Split", "PROTOCOLS", "make_split"]
+__all__ = ["PROTOCOLS", "Split", "make_split"]
 
 #: Protocols accepted by :func:`make_split`, with the level at which they keep parts apart.
 PROTOCOLS: dict[str, str | None] = {
@@ -94,7 +94,7 @@ class Split:
         """``{"train": ..., "valid": ..., "test": ...}``."""
         return {"train": self.train, "valid": self.valid, "test": self.test}
 
-    def describe(self, segments: "SegmentSet") -> "pd.DataFrame":
+    def describe(self, segments: SegmentSet) -> pd.DataFrame:
         """Size of each part: segments, tracks, artists, genres and fraction of the segments used."""
         import pandas as pd
 
@@ -116,7 +116,7 @@ class Split:
                          "genres": len(np.unique(segments.y[index])), "fraction": 0.0})
         return pd.DataFrame(rows).set_index("part")
 
-    def check(self, segments: "SegmentSet", level: str | None = None) -> None:
+    def check(self, segments: SegmentSet, level: str | None = None) -> None:
         """Raise ``ValueError`` if the parts share tracks (``"track"``) or artists (``"artist"``).
 
         ``level=None`` checks what the protocol promises (:attr:`level`); every level also checks
@@ -149,7 +149,7 @@ def _check_sizes(test_size: float, valid_size: float) -> None:
         raise ValueError(f"valid_size must be in [0, 1), got {valid_size!r}")
 
 
-def _tracks(segments: "SegmentSet") -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _tracks(segments: SegmentSet) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Unique tracks, the label and group of each, and each segment's track number."""
     tracks, first, inverse = np.unique(segments.track, return_index=True, return_inverse=True)
     return tracks, segments.y[first], segments.group[first], inverse
@@ -199,7 +199,7 @@ def _group_split(labels: np.ndarray, groups: np.ndarray, index: np.ndarray, size
     return np.sort(index[rest]), np.sort(index[held])
 
 
-def _require_gtzan(segments: "SegmentSet", protocol: str) -> None:
+def _require_gtzan(segments: SegmentSet, protocol: str) -> None:
     dataset = getattr(segments, "dataset", "")
     if dataset != "gtzan":
         raise ValueError(f"protocol {protocol!r} uses the published GTZAN split lists and needs features of "
@@ -216,7 +216,7 @@ def _listed(tracks: np.ndarray, names: list[str], protocol: str) -> np.ndarray:
     return found
 
 
-def make_split(segments: "SegmentSet", protocol: str, *, seed: int = 0, test_size: float = 0.25,
+def make_split(segments: SegmentSet, protocol: str, *, seed: int = 0, test_size: float = 0.25,
                valid_size: float = 0.2) -> Split:
     """Split segments into train, validation and test parts by one of :data:`PROTOCOLS`.
 

@@ -21,9 +21,10 @@ import json
 import os
 import random
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -61,7 +62,7 @@ def set_seed(seed: int, *, deterministic: bool = True) -> None:
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     random.seed(int(seed))
-    np.random.seed(int(seed))
+    np.random.seed(int(seed))  # noqa: NPY002  (the legacy global generator, which some libraries still use)
     keras.utils.set_random_seed(int(seed))
     if deterministic:
         import tensorflow as tf
@@ -80,7 +81,7 @@ class Standardizer:
     std: np.ndarray
 
     @classmethod
-    def fit(cls, X: np.ndarray, *, eps: float = 1e-8) -> "Standardizer":
+    def fit(cls, X: np.ndarray, *, eps: float = 1e-8) -> Standardizer:
         """Statistics over every segment and frame of ``X`` (shape ``(n, frames, n_mfcc)``)."""
         X = np.asarray(X, dtype=np.float64)
         if X.ndim < 2 or X.shape[0] == 0:
@@ -101,7 +102,7 @@ class Standardizer:
         return {"mean": [float(v) for v in self.mean], "std": [float(v) for v in self.std]}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Sequence[float]]) -> "Standardizer":
+    def from_dict(cls, data: Mapping[str, Sequence[float]]) -> Standardizer:
         return cls(np.asarray(data["mean"], dtype=np.float32), np.asarray(data["std"], dtype=np.float32))
 
 

@@ -18,22 +18,32 @@ import csv
 import io
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .config import GENRES
-from .records import Skipped
 from .musicnn import MSD_TAGS, PATCH_SECONDS
+from .records import Skipped
 
 if TYPE_CHECKING:  # pragma: no cover
 
     from .musicnn import MusicnnOutput
 
-__all__ = ["GENRE_TAGS", "UNNAMED_GENRES", "MODEL_NOTE", "ZeroShotPrediction", "ZeroShotReport",
-           "genre_scores", "predict_file", "predict_paths", "format_report"]
+__all__ = [
+    "GENRE_TAGS",
+    "MODEL_NOTE",
+    "UNNAMED_GENRES",
+    "ZeroShotPrediction",
+    "ZeroShotReport",
+    "format_report",
+    "genre_scores",
+    "predict_file",
+    "predict_paths",
+]
 
 #: GTZAN genre -> the MSD tags that name it (spelling as in :data:`mgc_helpers.musicnn.MSD_TAGS`).
 GENRE_TAGS: dict[str, tuple[str, ...]] = {

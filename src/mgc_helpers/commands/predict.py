@@ -40,9 +40,9 @@ def run(args: argparse.Namespace) -> int:
     except FileNotFoundError as exc:
         raise CommandError(str(exc)) from None
     why = "given with --model" if args.model is not None else "the default: the default profile's CNN"
-    from ..training import FeatureConfigMismatchError, load_model
-
     import zipfile
+
+    from ..training import FeatureConfigMismatchError, load_model
 
     if Path(model_path).is_file() and not zipfile.is_zipfile(model_path):
         raise CommandError(f"cannot load model {model_path}: not a .keras archive (a zip file)")

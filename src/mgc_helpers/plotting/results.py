@@ -4,20 +4,20 @@ Every function takes an optional ``ax`` and returns ``(fig, ax, artist)``.
 """
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from .style import new_axes
 
 __all__ = [
-    "plot_history",
-    "plot_histories",
-    "plot_training",
     "plot_confusion",
-    "plot_protocols",
-    "plot_per_genre",
+    "plot_histories",
+    "plot_history",
     "plot_paper_comparison",
+    "plot_per_genre",
+    "plot_protocols",
+    "plot_training",
 ]
 
 _METRIC_LABELS = {"accuracy": "accuracy", "loss": "cross-entropy loss", "rmse": "RMSE",
@@ -126,7 +126,7 @@ def plot_training(histories: Mapping[str, object], *, axes=None, colors: Sequenc
     lines = []
     for i, (label, history) in enumerate(histories.items()):
         color = colors[i] if colors is not None else f"C{i}"
-        for ax, metric in zip(axes, ("accuracy", "loss")):
+        for ax, metric in zip(axes, ("accuracy", "loss"), strict=False):
             lines += plot_history(history, metric=metric, ax=ax, label=label, color=color)[2]
     axes[0].set_title("accuracy")
     axes[1].set_title("loss (log scale)")

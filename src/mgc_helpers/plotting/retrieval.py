@@ -4,7 +4,7 @@ Every function takes an optional ``ax`` and returns ``(fig, ax, artist)``.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

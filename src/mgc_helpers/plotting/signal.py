@@ -13,8 +13,14 @@ from matplotlib.ticker import FuncFormatter
 from ..config import PAPER_CONFIG
 from .style import STYLE, new_axes
 
-__all__ = ["plot_waveform", "plot_spectrum", "plot_spectrogram", "plot_filterbank", "plot_mfcc",
-           "plot_cepstrum"]
+__all__ = [
+    "plot_cepstrum",
+    "plot_filterbank",
+    "plot_mfcc",
+    "plot_spectrogram",
+    "plot_spectrum",
+    "plot_waveform",
+]
 
 _SR = PAPER_CONFIG.sample_rate
 _HOP = PAPER_CONFIG.hop_length
