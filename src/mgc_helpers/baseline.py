@@ -378,7 +378,9 @@ def run_baseline_protocols(segments: SegmentSet, *, models: Sequence[str] = ("lo
         if m not in BASELINE_MODELS:
             raise ValueError(f"unknown baseline model {m!r}; choose one of {list(BASELINE_MODELS)}")
     if split_fn is None:
-        from .splits import make_split as split_fn
+        from .splits import make_split
+
+        split_fn = make_split
     say = print if progress is True else (progress or (lambda _msg: None))
     path = None if out is None else Path(out)
     done = X._read_grid(path)
@@ -398,7 +400,7 @@ def run_baseline_protocols(segments: SegmentSet, *, models: Sequence[str] = ("lo
                 match &= (done[k].astype(str) == str(v)).to_numpy()
             if match.any():
                 rows.append(done[match].iloc[-1].to_dict())
-                say(f"[{i}/{len(cells)}] {name} {protocol} seed {seed}: kept from {path.name}")
+                say(f"[{i}/{len(cells)}] {name} {protocol} seed {seed}: kept from {path.name if path else out}")
                 continue
         start = time.perf_counter()
         split = split_fn(segments, protocol, seed=seed, **dict(split_kwargs or {}))

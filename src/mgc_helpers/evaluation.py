@@ -20,10 +20,13 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .segments import SegmentSet
 
 #: Probabilities are clipped to [EPSILON, 1 - EPSILON] in the loss, as Keras does.
 EPSILON = 1e-7
@@ -276,7 +279,20 @@ class Evaluation:
         return per_genre_accuracy(self.confusion(level=level), self.genres)
 
 
-def evaluate(trained, segments, index: np.ndarray | None = None, *, batch_size: int = 256) -> Evaluation:
+class Classifier(Protocol):
+    """What :func:`evaluate` needs from a model: a :class:`~mgc_helpers.training.TrainedModel`, or a
+    :class:`~mgc_helpers.baseline.BaselineModel`."""
+
+    name: str
+    genres: tuple[str, ...]
+
+    def predict_proba(self, X: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
+        """Genre probabilities of each segment, ``(n, n_genres)``."""
+        ...  # pragma: no cover
+
+
+def evaluate(trained: Classifier, segments: SegmentSet, index: np.ndarray | None = None, *,
+             batch_size: int = 256) -> Evaluation:
     """Predict the segments ``segments.subset(index)`` (all when ``index`` is None) with a trained model.
 
     Explained in ``07_mlp.ipynb``.

@@ -95,7 +95,9 @@ def run_protocols(segments: SegmentSet, *, models: Sequence[str] = ("cnn",),
     from . import training
 
     if split_fn is None:
-        from .splits import make_split as split_fn
+        from .splits import make_split
+
+        split_fn = make_split
     say = print if progress is True else (progress or (lambda _msg: None))
     path = _grid_path(out)
     done = _read_grid(path)
@@ -114,7 +116,7 @@ def run_protocols(segments: SegmentSet, *, models: Sequence[str] = ("cnn",),
                 match &= (done[k].astype(str) == str(v)).to_numpy()
             if match.any():
                 rows.append(done[match].iloc[-1].to_dict())
-                say(f"[{i}/{len(cells)}] {model} {protocol} seed {seed}: kept from {path.name}")
+                say(f"[{i}/{len(cells)}] {model} {protocol} seed {seed}: kept from {path.name if path else out}")
                 continue
         start = time.perf_counter()
         split = split_fn(segments, protocol, seed=seed, **dict(split_kwargs or {}))

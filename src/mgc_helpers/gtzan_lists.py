@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from functools import cache
 from importlib import resources
+from typing import cast
 
 __all__ = ["GTZAN_LISTS", "gtzan_artists", "normalise_gtzan_name", "read_gtzan_list"]
 
@@ -57,7 +58,8 @@ def normalise_gtzan_name(name: str) -> str:
 def _lines(name: str) -> list[list[str]]:
     if name not in GTZAN_LISTS:
         raise ValueError(f"unknown GTZAN list {name!r}; choose one of {sorted(GTZAN_LISTS)}")
-    ref = resources.files("mgc_helpers").joinpath("resources", "gtzan_splits", *GTZAN_LISTS[name].split("/"))
+    parts = ("resources", "gtzan_splits", *GTZAN_LISTS[name].split("/"))
+    ref = resources.files("mgc_helpers").joinpath(*parts)
     text = ref.read_text(encoding="utf-8")
     return [line.split("\t") for line in text.splitlines() if line.strip()]
 
@@ -94,7 +96,7 @@ def gtzan_artists() -> dict[str, str]:
     for k in (1, 2, 3):
         for part in ("train_groups", "evaluate_groups"):
             for track, group in _read(f"f{k}_{part}"):
-                artist = f"gtzan_a{int(group):03d}"
+                artist = f"gtzan_a{int(cast(str, group)):03d}"  # the groups lists give every clip a group
                 if artists.setdefault(track, artist) != artist:
                     raise ValueError(f"GTZAN artist lists disagree about {track}")
     return artists

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 # Quiet TensorFlow's start-up messages (they would land in notebook cells) and keep CPU results
 # independent of oneDNN's reordered arithmetic. Only defaults: a user's own setting wins.
@@ -42,6 +42,9 @@ import logging
 
 import keras
 from keras import layers
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 # TensorFlow warns (through Python logging) when a new model retraces its functions, which is
 # expected when several models are trained in one session.
@@ -362,7 +365,7 @@ def build_model(name: str, input_shape: Sequence[int] = SEGMENT_SHAPE, n_classes
     return build_cnn(input_shape, n_classes, **kwargs)
 
 
-def layer_table(model: keras.Model) -> pandas.DataFrame:  # noqa: F821
+def layer_table(model: keras.Model) -> pd.DataFrame:
     """One row per layer: name, type, output shape, parameter count (trainable or not).
 
     A compact, deterministic alternative to ``model.summary()`` for notebooks and tests.

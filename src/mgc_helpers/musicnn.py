@@ -45,7 +45,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -196,7 +196,7 @@ def prefer_onednn() -> bool:
     return True
 
 
-def _keras():
+def _keras() -> Any:
     import keras
 
     from . import models  # noqa: F401  (sets the project's TensorFlow environment defaults first)
@@ -377,7 +377,7 @@ class _LogMelStream:
         return self._frames()
 
     def _frames(self) -> np.ndarray:
-        buf = self._buf
+        buf = cast(np.ndarray, self._buf)  # called once samples have arrived
         if len(buf) < N_FFT:
             return np.zeros((0, N_MELS), dtype=np.float32)
         k = (len(buf) - N_FFT) // HOP_LENGTH + 1

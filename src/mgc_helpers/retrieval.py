@@ -138,9 +138,13 @@ class Embedder(Protocol):
     """
 
     name: str
-    dim: int
     fingerprint: str
     standardize: bool
+
+    @property
+    def dim(self) -> int:
+        """Length of the vectors (read-only: a lazily loaded model knows it only once loaded)."""
+        ...  # pragma: no cover
 
     def embed_file(self, path: str | os.PathLike) -> FileEmbedding:
         """The embedding of one audio file; raises :class:`~mgc_helpers.audio.AudioError`."""
@@ -339,7 +343,7 @@ class SavedModelEmbedder:
         return self._embedder is not None
 
     @property
-    def dim(self) -> int:  # type: ignore[override]
+    def dim(self) -> int:
         return self.embedder.dim
 
     @property

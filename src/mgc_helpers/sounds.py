@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from typing import cast
 
 import numpy as np
 import scipy.signal
@@ -118,12 +119,12 @@ def harmonic_tone(freq: float | str, *, harmonics: Sequence[float], phases: Sequ
     """
     f0 = note_to_hz(freq)
     t = _time(duration, sr)
-    harmonics = np.asarray(harmonics, dtype=np.float64)
-    phases = np.zeros_like(harmonics) if phases is None else np.asarray(phases, dtype=np.float64)
-    if phases.shape != harmonics.shape:
-        raise ValueError(f"phases has {phases.size} values but harmonics has {harmonics.size}")
+    amplitudes = np.asarray(harmonics, dtype=np.float64)
+    angles = np.zeros_like(amplitudes) if phases is None else np.asarray(phases, dtype=np.float64)
+    if angles.shape != amplitudes.shape:
+        raise ValueError(f"phases has {angles.size} values but harmonics has {amplitudes.size}")
     y = np.zeros_like(t)
-    for k, (a, phi) in enumerate(zip(harmonics, phases, strict=False), start=1):
+    for k, (a, phi) in enumerate(zip(amplitudes, angles, strict=False), start=1):
         if k * f0 < sr / 2 and a != 0:
             y += a * np.sin(2 * np.pi * k * f0 * t + phi)
     return _finish(y, sr=sr, amplitude=amplitude)
@@ -140,7 +141,7 @@ def chord(notes: Iterable[float | str], *, duration: float = 2.0, sr: int = SR,
     if not freqs:
         raise ValueError("chord needs at least one note")
     t = _time(duration, sr)
-    y = sum(np.sin(2 * np.pi * f * t) for f in freqs)
+    y = cast(np.ndarray, sum(np.sin(2 * np.pi * f * t) for f in freqs))  # at least one note: an array
     return _finish(y, sr=sr, amplitude=amplitude)
 
 

@@ -24,13 +24,19 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from . import models as _models  # sets the TensorFlow environment defaults before importing it
 from .config import FeatureConfig
+
+if TYPE_CHECKING:  # pragma: no cover
+    import tensorflow as tf
+
+    from .segments import SegmentSet
+    from .splits import Split
 
 keras = _models.keras
 
@@ -220,7 +226,7 @@ class TrainedModel:
         }
 
 
-def predict_batches(model, X: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
+def predict_batches(model: _models.keras.Model, X: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
     """``model``'s outputs for ``X``, batch by batch, without Keras' ``tf.data`` pipeline.
 
     ``model.predict`` builds a parallel ``tf.data`` map that op determinism rewrites, and TensorFlow
@@ -232,7 +238,7 @@ def predict_batches(model, X: np.ndarray, *, batch_size: int = 256) -> np.ndarra
     return np.concatenate(parts, axis=0)
 
 
-def _batches(X: np.ndarray, y: np.ndarray, *, batch_size: int, shuffle: bool, seed: int):
+def _batches(X: np.ndarray, y: np.ndarray, *, batch_size: int, shuffle: bool, seed: int) -> tf.data.Dataset:
     """A ``tf.data`` pipeline of ``(X, y)`` mini-batches, reshuffled each epoch with a fixed seed.
 
     Built here, with no parallel map, rather than by Keras from the arrays (see :func:`predict_batches`).
@@ -245,7 +251,7 @@ def _batches(X: np.ndarray, y: np.ndarray, *, batch_size: int, shuffle: bool, se
     return data.batch(batch_size)
 
 
-class _EpochLog(keras.callbacks.Callback):
+class _EpochLog(keras.callbacks.Callback):  # type: ignore[name-defined]  # keras has no type information
     """Records each epoch's wall time and optionally prints one compact line per epoch."""
 
     def __init__(self, *, print_fn: Callable[[str], None] | None, every: int, epochs: int, label: str):
@@ -254,10 +260,10 @@ class _EpochLog(keras.callbacks.Callback):
         self.seconds: list[float] = []
         self._start = 0.0
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         self._start = time.perf_counter()
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         self.seconds.append(time.perf_counter() - self._start)
         n = epoch + 1
         if self.print_fn is not None and (n % self.every == 0 or n == self.epochs or n == 1):
@@ -282,7 +288,7 @@ def history_frame(history: Mapping[str, Sequence[float]]) -> pd.DataFrame:
     return frame
 
 
-def train(segments, split, *, model: str = "cnn", epochs: int = 30, batch_size: int = 32,
+def train(segments: SegmentSet, split: Split, *, model: str = "cnn", epochs: int = 30, batch_size: int = 32,
           seed: int = 0, learning_rate: float = _models.LEARNING_RATE, standardize: bool = False,
           model_kwargs: Mapping[str, Any] | None = None, profile: str | None = None,
           progress: bool | Callable[[str], None] = False, progress_every: int = 5,
@@ -380,7 +386,7 @@ def train(segments, split, *, model: str = "cnn", epochs: int = 30, batch_size: 
                         profile=profile, params=params, epoch_seconds=log.seconds)
 
 
-def data_fingerprint(segments, *indices: np.ndarray) -> str:
+def data_fingerprint(segments: SegmentSet, *indices: np.ndarray) -> str:
     """Short hash of the segments (MFCCs, labels, track ids) at the given indices.
 
     Stored with a trained model so that :func:`train_or_load` only reuses a model trained on the
@@ -404,9 +410,10 @@ def model_path(results_dir: str | os.PathLike, name: str) -> Path:
     return Path(results_dir) / "models" / name
 
 
-def train_or_load(segments, split, *, model: str, path: str | os.PathLike, epochs: int, batch_size: int = 32,
-                  seed: int = 0, standardize: bool = False, learning_rate: float = _models.LEARNING_RATE,
-                  model_kwargs: Mapping[str, Any] | None = None, profile: str | None = None,
+def train_or_load(segments: SegmentSet, split: Split, *, model: str, path: str | os.PathLike, epochs: int,
+                  batch_size: int = 32, seed: int = 0, standardize: bool = False,
+                  learning_rate: float = _models.LEARNING_RATE, model_kwargs: Mapping[str, Any] | None = None,
+                  profile: str | None = None,
                   progress: bool | Callable[[str], None] = False) -> tuple[TrainedModel, bool]:
     """Reuse the model saved at ``path`` if it was trained with these settings on this data, else train it.
 

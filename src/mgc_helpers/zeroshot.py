@@ -218,8 +218,8 @@ def format_report(report: ZeroShotReport, *, fmt: str = "text", top: int = 3, se
                 for i, s in enumerate(p.patch_scores):
                     k = int(np.argmax(s))
                     writer.writerow([p.path, f"segment {i * PATCH_SECONDS:.1f} s", 1, p.genres[k], f"{s[k]:.4f}"])
-        for s in report.skipped:
-            writer.writerow([s.path, "skipped", "", "", s.reason])
+        for skip in report.skipped:
+            writer.writerow([skip.path, "skipped", "", "", skip.reason])
         return buffer.getvalue()
     if fmt != "text":
         raise ValueError(f"unknown format {fmt!r}; choose one of ['text', 'json', 'csv']")
@@ -235,7 +235,7 @@ def format_report(report: ZeroShotReport, *, fmt: str = "text", top: int = 3, se
             for i, s in enumerate(p.patch_scores):
                 k = int(np.argmax(s))
                 lines.append(f"    {i * PATCH_SECONDS:6.1f} s  {p.genres[k]:<10} {s[k]:.2f}")
-    for s in report.skipped:
-        lines.append(f"skipped {s.path}: {s.reason}")
+    for skip in report.skipped:
+        lines.append(f"skipped {skip.path}: {skip.reason}")
     lines.append(report.summary())
     return "\n".join(lines)

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 
-def add_parser(subparsers) -> None:
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "predict", help="classify your own audio files with a trained model",
         description="Print the most probable genres of each audio file (WAV, FLAC, OGG, AU, and MP3 where "
