@@ -1,8 +1,8 @@
 """Lint and type-check the helper package (issue 10): ``ruff check src`` and ``mypy src``.
 
-The rules live in ``pyproject.toml`` (``[tool.ruff]``, ``[tool.mypy]``, which says which modules
-must have every function annotated). Each check is skipped, with a message, only where its tool is not
-installed (both are in the ``dev`` extra and in ``environment.yml``).
+The rules live in ``pyproject.toml`` (``[tool.ruff]``; ``[tool.mypy]``, under which every function
+must be annotated). Each check is skipped, with a message, only where its tool is not installed
+(both are in the ``dev`` extra and in ``environment.yml``).
 """
 from __future__ import annotations
 
