@@ -36,7 +36,7 @@ from pathlib import Path
 
 def load_segments(args):
     from mgc_helpers import datasets, features
-    from mgc_helpers.features import SegmentSet
+    from mgc_helpers.segments import SegmentSet
 
     if args.segments:
         return SegmentSet.load(args.segments)

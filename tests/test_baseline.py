@@ -7,8 +7,9 @@ import pytest
 
 from mgc_helpers import baseline as B
 from mgc_helpers import evaluation as E
+from mgc_helpers import experiments as X
 from mgc_helpers.config import FeatureConfig
-from mgc_helpers.features import SegmentSet
+from mgc_helpers.segments import SegmentSet
 from mgc_helpers.splits import make_split
 
 #: 3-s clips in 10 segments -> 13 frames of 13 MFCCs (as in test_training.py).
@@ -108,13 +109,13 @@ def test_baseline_grid_has_the_deep_models_columns_and_resumes(tmp_path, segs):
     grid = B.run_baseline_protocols(segs, models=("logreg", "svm"), protocols=("segment", "track", "artist"),
                                     seeds=(0, 1), out=out, progress=lines.append)
     assert len(grid) == 12 and len(lines) == 12
-    assert set(E.GRID_KEYS) | set(E.GRID_METRICS) | {"n_test_tracks", "final_train_accuracy"} <= set(grid.columns)
+    assert set(X.GRID_KEYS) | set(X.GRID_METRICS) | {"n_test_tracks", "final_train_accuracy"} <= set(grid.columns)
     assert set(grid["model"]) == {"mfcc_logreg", "mfcc_svm"}
     # the same splits as run_protocols: make_split(segments, protocol, seed=seed)
     split = make_split(segs, "artist", seed=1)
     row = grid[(grid["model"] == "mfcc_svm") & (grid["protocol"] == "artist") & (grid["seed"] == 1)].iloc[0]
     assert row["n_test"] == len(split.test) and row["n_train"] == len(split.train)
-    summary = E.summarize_protocols(grid)
+    summary = X.summarize_protocols(grid)
     assert summary.index.tolist() == [(m, p) for m in ("mfcc_logreg", "mfcc_svm") for p in ("segment", "track", "artist")]
     # measured (2 seeds): segment 0.87-0.89, track 0.78-0.87, artist 0.61-0.77; chance 0.1
     assert (summary["accuracy_mean"] > 0.4).all()
@@ -127,7 +128,7 @@ def test_baseline_grid_has_the_deep_models_columns_and_resumes(tmp_path, segs):
     assert all("kept from" in line for line in lines)
     np.testing.assert_allclose(again["accuracy"], grid["accuracy"])
     cnn_like = grid.assign(model="cnn", epochs=3, batch_size=32, standardize=False)
-    both = E.summarize_protocols(pd.concat([cnn_like, grid], ignore_index=True))
+    both = X.summarize_protocols(pd.concat([cnn_like, grid], ignore_index=True))
     assert len(both) == 9
     nodeltas = B.run_baseline_protocols(segs, models=("logreg",), protocols=("segment",), seeds=(0,),
                                         deltas=False, out=out)

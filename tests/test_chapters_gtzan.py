@@ -23,7 +23,7 @@ import soundfile as sf
 from mgc_helpers import synth
 from mgc_helpers.config import GENRES
 from mgc_helpers.reproduce import reproduce
-from mgc_helpers.splits import gtzan_artists
+from mgc_helpers.gtzan_lists import gtzan_artists
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIPS_PER_GENRE = 8

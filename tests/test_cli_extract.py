@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 
 from mgc_helpers.cli import main
-from mgc_helpers.features import SegmentSet
+from mgc_helpers.segments import SegmentSet
 
 SR = 22050
 

@@ -12,7 +12,8 @@ from mgc_helpers import training
 from mgc_helpers.audio import segment_signal
 from mgc_helpers.cli import main
 from mgc_helpers.config import FeatureConfig
-from mgc_helpers.features import SegmentSet, mfcc_segments
+from mgc_helpers.mfcc_fast import mfcc_segments
+from mgc_helpers.segments import SegmentSet
 from mgc_helpers.splits import Split
 
 #: 3-s "tracks" in 10 segments of 0.3 s, as in test_predict.py.

@@ -9,9 +9,10 @@ import pytest
 import soundfile as sf
 
 from mgc_helpers import datasets
-from mgc_helpers.datasets import Dataset, DatasetError, Skipped, Track, fetch_gtzan, load_dataset, prepare_dataset
+from mgc_helpers.datasets import Dataset, DatasetError, Track, fetch_gtzan, load_dataset, prepare_dataset
 from mgc_helpers.profiles import get_profile
-from mgc_helpers.splits import gtzan_artists
+from mgc_helpers.gtzan_lists import gtzan_artists
+from mgc_helpers.records import Skipped
 
 SR = 22050
 

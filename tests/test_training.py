@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from mgc_helpers.config import FeatureConfig
-from mgc_helpers.features import SegmentSet
+from mgc_helpers.segments import SegmentSet
 from mgc_helpers.splits import Split
 from mgc_helpers import training
 

@@ -16,7 +16,7 @@ with the very same MFCC segments the deep models see, so the comparison is about
   as a :class:`~mgc_helpers.training.TrainedModel`, so :func:`mgc_helpers.evaluation.evaluate`
   computes its accuracy, loss, RMSE and track accuracy with the code used for the deep models, and
   :func:`run_baseline_protocols` returns rows in the format of
-  :func:`mgc_helpers.evaluation.run_protocols` (same splits, same seeds), ready to be concatenated.
+  :func:`mgc_helpers.experiments.run_protocols` (same splits, same seeds), ready to be concatenated.
 
 Why an RBF ``SVC`` rather than ``LinearSVC`` plus calibration: logistic regression already is the
 linear model; the kernel SVM is the classic non-linear one on MFCC statistics. ``probability=True``
@@ -37,9 +37,10 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -49,12 +50,20 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
     from sklearn.pipeline import Pipeline
 
-    from .features import SegmentSet
+    from .segments import SegmentSet
     from .splits import Split
 
 __all__ = [
-    "BASELINE_MODELS", "DISPLAY_NAMES", "mfcc_statistics", "statistic_names", "track_statistics",
-    "model_name", "build_baseline", "BaselineModel", "train_baseline", "run_baseline_protocols",
+    "BASELINE_MODELS",
+    "DISPLAY_NAMES",
+    "BaselineModel",
+    "build_baseline",
+    "mfcc_statistics",
+    "model_name",
+    "run_baseline_protocols",
+    "statistic_names",
+    "track_statistics",
+    "train_baseline",
 ]
 
 #: Baseline classifiers: short name -> grid name (the ``model`` column of a protocol grid).
@@ -108,7 +117,7 @@ def mfcc_statistics(X: np.ndarray, *, deltas: bool = False) -> np.ndarray:
     Parameters
     ----------
     X : np.ndarray, shape (n, frames, n_mfcc)
-        MFCC segments, e.g. :attr:`SegmentSet.X <mgc_helpers.features.SegmentSet>`.
+        MFCC segments, e.g. :attr:`SegmentSet.X <mgc_helpers.segments.SegmentSet>`.
     deltas : bool
         Also the mean and standard deviation of the first-order differences between successive
         frames (how fast each coefficient changes).
@@ -179,7 +188,7 @@ def model_name(model: str, *, deltas: bool = True) -> str:
     return BASELINE_MODELS[model] + ("" if deltas else "_nodeltas")
 
 
-def build_baseline(model: str = "logreg", *, seed: int = 0, max_iter: int = MAX_ITER, C: float = 1.0) -> "Pipeline":
+def build_baseline(model: str = "logreg", *, seed: int = 0, max_iter: int = MAX_ITER, C: float = 1.0) -> Pipeline:
     """An unfitted ``StandardScaler -> classifier`` pipeline.
 
     Explained in ``10_results.ipynb``.
@@ -267,7 +276,7 @@ class BaselineModel:
         return self.predict_proba(X).argmax(axis=1)
 
 
-def train_baseline(segments: "SegmentSet", split: "Split", *, model: str = "logreg", seed: int = 0,
+def train_baseline(segments: SegmentSet, split: Split, *, model: str = "logreg", seed: int = 0,
                    deltas: bool = True, max_iter: int = MAX_ITER, C: float = 1.0) -> BaselineModel:
     """Fit a baseline on the training part of a split (the validation part is not used).
 
@@ -316,20 +325,20 @@ def train_baseline(segments: "SegmentSet", split: "Split", *, model: str = "logr
                          int(seed), bool(deltas), params)
 
 
-def run_baseline_protocols(segments: "SegmentSet", *, models: Sequence[str] = ("logreg", "svm"),
+def run_baseline_protocols(segments: SegmentSet, *, models: Sequence[str] = ("logreg", "svm"),
                            protocols: Sequence[str] = ("segment", "track", "artist"),
                            seeds: Sequence[int] = (0, 1, 2), deltas: bool = True,
                            out: str | os.PathLike | None = None,
                            split_fn: Callable[..., Any] | None = None,
                            split_kwargs: Mapping[str, Any] | None = None,
-                           progress: bool | Callable[[str], None] = False) -> "pd.DataFrame":
-    """The protocol grid of :func:`mgc_helpers.evaluation.run_protocols`, for the baselines.
+                           progress: bool | Callable[[str], None] = False) -> pd.DataFrame:
+    """The protocol grid of :func:`mgc_helpers.experiments.run_protocols`, for the baselines.
 
     Same splits (``split_fn(segments, protocol, seed=seed)``, default
     :func:`mgc_helpers.splits.make_split`), same seeds, same metrics (computed by
     :func:`mgc_helpers.evaluation.evaluate` and :meth:`~mgc_helpers.evaluation.Evaluation.metrics`)
     and the same columns, so that ``pd.concat([cnn_grid, baseline_grid])`` feeds
-    :func:`~mgc_helpers.evaluation.summarize_protocols` directly. The ``model`` column holds
+    :func:`~mgc_helpers.experiments.summarize_protocols` directly. The ``model`` column holds
     ``"mfcc_logreg"`` / ``"mfcc_svm"`` (``"_nodeltas"`` appended with ``deltas=False``); ``epochs`` and
     ``batch_size`` are 0 (no gradient training) and ``standardize`` is True (the pipeline scales);
     ``final_train_accuracy`` is the accuracy on the training part. Runs already in the CSV ``out``
@@ -356,22 +365,25 @@ def run_baseline_protocols(segments: "SegmentSet", *, models: Sequence[str] = ("
     Returns
     -------
     pandas.DataFrame
-        One row per run: the :data:`~mgc_helpers.evaluation.GRID_KEYS`, the
-        :data:`~mgc_helpers.evaluation.GRID_METRICS`, sizes, ``final_train_accuracy`` and ``seconds``.
+        One row per run: the :data:`~mgc_helpers.experiments.GRID_KEYS`, the
+        :data:`~mgc_helpers.experiments.GRID_METRICS`, sizes, ``final_train_accuracy`` and ``seconds``.
     """
     import pandas as pd
 
     from . import evaluation as E
+    from . import experiments as X
     from .training import data_fingerprint  # the deep models' rows carry the same fingerprint
 
     for m in models:
         if m not in BASELINE_MODELS:
             raise ValueError(f"unknown baseline model {m!r}; choose one of {list(BASELINE_MODELS)}")
     if split_fn is None:
-        from .splits import make_split as split_fn
+        from .splits import make_split
+
+        split_fn = make_split
     say = print if progress is True else (progress or (lambda _msg: None))
     path = None if out is None else Path(out)
-    done = E._read_grid(path)
+    done = X._read_grid(path)
     fingerprint = segments.config.fingerprint()
     n_segments = int(len(segments.y))
     data = data_fingerprint(segments, np.arange(n_segments))
@@ -382,19 +394,19 @@ def run_baseline_protocols(segments: "SegmentSet", *, models: Sequence[str] = ("
         key = {"model": name, "protocol": protocol, "seed": seed, "epochs": 0, "batch_size": 0,
                "standardize": True, "n_segments": n_segments, "feature_fingerprint": fingerprint,
                "data_fingerprint": data}
-        if not done.empty and set(E.GRID_KEYS) <= set(done.columns):
+        if not done.empty and set(X.GRID_KEYS) <= set(done.columns):
             match = np.ones(len(done), dtype=bool)
             for k, v in key.items():
                 match &= (done[k].astype(str) == str(v)).to_numpy()
             if match.any():
                 rows.append(done[match].iloc[-1].to_dict())
-                say(f"[{i}/{len(cells)}] {name} {protocol} seed {seed}: kept from {path.name}")
+                say(f"[{i}/{len(cells)}] {name} {protocol} seed {seed}: kept from {path.name if path else out}")
                 continue
         start = time.perf_counter()
         split = split_fn(segments, protocol, seed=seed, **dict(split_kwargs or {}))
         fitted = train_baseline(segments, split, model=model, seed=seed, deltas=deltas)
         metrics = E.evaluate(fitted, segments, split.test).metrics()
-        row = {**key, **{m: metrics[m] for m in E.GRID_METRICS},
+        row = {**key, **{m: metrics[m] for m in X.GRID_METRICS},
                "n_train": len(split.train), "n_valid": len(split.valid), "n_test": len(split.test),
                "n_test_tracks": metrics["n_tracks"],
                "final_train_accuracy": fitted.params["train_accuracy"],
@@ -403,7 +415,7 @@ def run_baseline_protocols(segments: "SegmentSet", *, models: Sequence[str] = ("
         if path is not None:
             done = pd.concat([done, pd.DataFrame([row])], ignore_index=True) if not done.empty \
                 else pd.DataFrame([row])
-            E._write_grid(path, done)
+            X._write_grid(path, done)
         say(f"[{i}/{len(cells)}] {name} {protocol} seed {seed}: accuracy {metrics['accuracy']:.3f} "
             f"(track {metrics['track_accuracy_mean']:.3f}) in {row['seconds']:.1f} s")
     frame = pd.DataFrame(rows)

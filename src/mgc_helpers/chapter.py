@@ -31,7 +31,7 @@ from .profiles import Profile, get_profile
 
 if TYPE_CHECKING:  # pragma: no cover
     from .datasets import Dataset
-    from .features import SegmentSet
+    from .segments import SegmentSet
     from .splits import Split
     from .training import TrainedModel
 

@@ -21,12 +21,18 @@ guarded").
 """
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
-__all__ = ["GuardFailure", "ACCURACY_FLOORS", "FEATURE_REFERENCE", "check_accuracies", "check_features",
-           "feature_statistics"]
+__all__ = [
+    "ACCURACY_FLOORS",
+    "FEATURE_REFERENCE",
+    "GuardFailure",
+    "check_accuracies",
+    "check_features",
+    "feature_statistics",
+]
 
 #: Chance accuracy for ten balanced genres.
 CHANCE = 0.1

@@ -7,11 +7,11 @@ arguments, returning an exit code). Adding a module there adds a subcommand.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 import importlib
 import pkgutil
 import sys
-from typing import Sequence
+from collections.abc import Sequence
+from pathlib import Path
 
 from . import __version__, commands
 
@@ -40,7 +40,7 @@ def non_negative_int(text: str) -> int:
     return _integer(text, minimum=0, what="a non-negative integer")
 
 
-def write_report(text: str, output: "Path | None", *, summary: str | None = None) -> None:
+def write_report(text: str, output: Path | None, *, summary: str | None = None) -> None:
     """Print ``text``, or write it to ``output`` (folders made), then ``summary`` on stderr if given.
 
     Shared by the commands that print reports (``mgc predict``, with either kind of model).

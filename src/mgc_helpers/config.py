@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
-from typing import Any, Mapping
+from typing import Any
 
 #: The ten GTZAN genres. Labels are indices into this sorted tuple.
 GENRES: tuple[str, ...] = (
@@ -107,7 +108,7 @@ class FeatureConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "FeatureConfig":
+    def from_dict(cls, data: Mapping[str, Any]) -> FeatureConfig:
         """Inverse of :meth:`to_dict`; unknown keys are an error, not silently dropped."""
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known

@@ -6,7 +6,7 @@ the sorted genre names, and attaches an artist to each clip where one is known:
 
 * the **synthetic** dataset (``mgc_helpers.synth``) records its artists in ``metadata.csv``;
 * for **GTZAN** the artists come from the artist-filtered fold lists of Foleis and Tavares
-  (``*_groups.txt``, packaged with :mod:`mgc_helpers.splits`); the 52 clips those lists leave out
+  (``*_groups.txt``, packaged with :mod:`mgc_helpers.gtzan_lists`); the 52 clips those lists leave out
   (repeats and distorted clips) have no known artist.
 
 Policy for problem files (nothing is dropped silently):
@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING
 
 from .audio import AUDIO_EXTENSIONS, AudioError, audio_info
 from .config import label_mapping
+from .gtzan_lists import gtzan_artists
+from .records import Skipped
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -40,8 +42,16 @@ if TYPE_CHECKING:  # pragma: no cover
     from .profiles import Profile
 
 __all__ = [
-    "Track", "Skipped", "Dataset", "DatasetError", "DATASET_NAMES", "LAYOUTS",
-    "load_dataset", "prepare_dataset", "fetch_gtzan", "example_tracks",
+    "DATASET_NAMES",
+    "LAYOUTS",
+    "Dataset",
+    "DatasetError",
+    "Skipped",
+    "Track",
+    "example_tracks",
+    "fetch_gtzan",
+    "load_dataset",
+    "prepare_dataset",
 ]
 
 #: Dataset names accepted by :func:`load_dataset` and :func:`prepare_dataset`.
@@ -82,17 +92,6 @@ class Track:
     genre: str
     path: Path
     artist: str | None = None
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """A file (or folder) that was reported instead of used, with the reason."""
-
-    path: Path
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.reason}"
 
 
 @dataclass
@@ -150,7 +149,7 @@ class Dataset:
         except KeyError:
             raise ValueError(f"unknown genre {genre!r}; this dataset has {list(self.genres)}") from None
 
-    def to_frame(self) -> "pd.DataFrame":
+    def to_frame(self) -> pd.DataFrame:
         """One row per track: ``track_id, genre, label, artist, path``."""
         import pandas as pd
 
@@ -330,7 +329,7 @@ def _synthetic_artists(root: Path, tracks: list[Track], skipped: list[Skipped]) 
     missing = {"track_id", "genre", "artist"} - set(meta.columns)
     if missing:
         raise DatasetError(f"{meta_path} lacks the column(s) {sorted(missing)}")
-    artists = dict(zip(meta["track_id"], meta["artist"]))
+    artists = dict(zip(meta["track_id"], meta["artist"], strict=False))
     present = {t.track_id for t in tracks} | {_track_id(Path(s.path), Path(s.path).parent.name) for s in skipped}
     for row in meta.itertuples(index=False):
         if row.track_id not in present:
@@ -340,8 +339,6 @@ def _synthetic_artists(root: Path, tracks: list[Track], skipped: list[Skipped]) 
 
 
 def _gtzan_artists(tracks: list[Track]) -> list[Track]:
-    from .splits import gtzan_artists
-
     artists = gtzan_artists()
     return [Track(t.track_id, t.genre, t.path, artists.get(t.track_id)) for t in tracks]
 
@@ -440,19 +437,20 @@ def example_tracks(dataset: Dataset, *, min_seconds: float) -> tuple[dict[str, T
             continue
         seconds, track = next(((d, t) for d, t in durations if d >= min_seconds), max(durations, key=lambda x: x[0]))
         if seconds < min_seconds:
-            notes.append(f"{genre}: no clip of {min_seconds:g} s; showing the longest, {track.track_id} ({seconds:.1f} s)")
+            notes.append(f"{genre}: no clip of {min_seconds:g} s; showing the longest, "
+                         f"{track.track_id} ({seconds:.1f} s)")
         examples[genre] = track
     return examples, notes
 
 
-def _resolve_profile(profile: "str | Profile | None") -> "Profile":
+def _resolve_profile(profile: str | Profile | None) -> Profile:
     from .profiles import Profile, get_profile
 
     return profile if isinstance(profile, Profile) else get_profile(profile)
 
 
 def prepare_dataset(dataset: str = "synthetic", *, data_dir: str | os.PathLike | None = None,
-                    profile: "str | Profile | None" = None, seed: int = 0, progress: bool = False) -> Dataset:
+                    profile: str | Profile | None = None, seed: int = 0, progress: bool = False) -> Dataset:
     """Make sure a dataset is on disk and list it: what every chapter calls first.
 
     Parameters

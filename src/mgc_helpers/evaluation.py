@@ -1,4 +1,4 @@
-"""Metrics, track-level results and the comparison of evaluation protocols.
+"""Metrics and track-level results of a trained model.
 
 Segment level: accuracy, cross-entropy loss (what Keras reports as ``loss``) and the root mean
 squared error between one-hot labels and predicted probabilities. The paper's Table 2 has a
@@ -9,35 +9,27 @@ numbers are most likely the cross-entropy loss. Both are computed here and shown
 Track level: the segments of a clip are combined by averaging their probabilities, or by a
 majority vote of their predicted labels.
 
-Protocols: :func:`run_protocols` trains a model on several splits (the paper's random
-segment-level split, a track-level split, an artist-level split) with several seeds, saving each
-finished run so that an interrupted grid resumes where it stopped; :func:`summarize_protocols`
-gives mean and standard deviation.
+The protocol grid, which trains models on several splits with several seeds, is in
+:mod:`mgc_helpers.experiments`.
 
-Explained in ``07_mlp.ipynb`` (metrics) and ``10_results.ipynb`` (track level, protocols).
+Explained in ``07_mlp.ipynb`` (metrics) and ``10_results.ipynb`` (track level).
 """
 from __future__ import annotations
 
 import os
-import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
 
+if TYPE_CHECKING:  # pragma: no cover
+    from .segments import SegmentSet
+
 #: Probabilities are clipped to [EPSILON, 1 - EPSILON] in the loss, as Keras does.
 EPSILON = 1e-7
-
-#: Columns that identify one cell of a protocol grid.
-GRID_KEYS: tuple[str, ...] = ("model", "protocol", "seed", "epochs", "batch_size", "standardize",
-                              "n_segments", "feature_fingerprint", "data_fingerprint")
-
-#: Result columns of a protocol grid, in order.
-GRID_METRICS: tuple[str, ...] = ("accuracy", "loss", "rmse", "track_accuracy_mean",
-                                 "track_accuracy_vote")
-
 
 def _labels(y: np.ndarray, name: str = "y_true") -> np.ndarray:
     y = np.asarray(y)
@@ -287,7 +279,20 @@ class Evaluation:
         return per_genre_accuracy(self.confusion(level=level), self.genres)
 
 
-def evaluate(trained, segments, index: np.ndarray | None = None, *, batch_size: int = 256) -> Evaluation:
+class Classifier(Protocol):
+    """What :func:`evaluate` needs from a model: a :class:`~mgc_helpers.training.TrainedModel`, or a
+    :class:`~mgc_helpers.baseline.BaselineModel`."""
+
+    name: str
+    genres: tuple[str, ...]
+
+    def predict_proba(self, X: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
+        """Genre probabilities of each segment, ``(n, n_genres)``."""
+        ...  # pragma: no cover
+
+
+def evaluate(trained: Classifier, segments: SegmentSet, index: np.ndarray | None = None, *,
+             batch_size: int = 256) -> Evaluation:
     """Predict the segments ``segments.subset(index)`` (all when ``index`` is None) with a trained model.
 
     Explained in ``07_mlp.ipynb``.
@@ -349,150 +354,3 @@ def metrics_table(evaluations: Mapping[str, Evaluation] | Sequence[Evaluation]) 
     """One row of :meth:`Evaluation.metrics` per model, indexed by model name."""
     items = evaluations.items() if isinstance(evaluations, Mapping) else [(e.name, e) for e in evaluations]
     return pd.DataFrame({name: ev.metrics() for name, ev in items}).T.rename_axis("model")
-
-
-# --------------------------------------------------------------------------- protocol comparison
-def _grid_path(out: str | os.PathLike | None) -> Path | None:
-    return None if out is None else Path(out)
-
-
-def _read_grid(path: Path | None) -> pd.DataFrame:
-    if path is None or not path.is_file():
-        return pd.DataFrame()
-    return pd.read_csv(path, dtype={"feature_fingerprint": str, "data_fingerprint": str})
-
-
-def _write_grid(path: Path, frame: pd.DataFrame) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    frame.to_csv(tmp, index=False)
-    os.replace(tmp, path)
-
-
-def run_protocols(segments, *, models: Sequence[str] = ("cnn",),
-                  protocols: Sequence[str] = ("segment", "track", "artist"),
-                  seeds: Sequence[int] = (0, 1, 2), epochs: int = 20, batch_size: int = 32,
-                  standardize: bool = False, out: str | os.PathLike | None = None,
-                  split_fn: Callable[..., Any] | None = None,
-                  split_kwargs: Mapping[str, Any] | None = None,
-                  progress: bool | Callable[[str], None] = False) -> pd.DataFrame:
-    """Train and test every model under every protocol with every seed; one row per run.
-
-    Each finished run is appended to the CSV ``out`` at once, and runs already in that file (same
-    model, protocol, seed, epochs, batch size, scaling, feature settings and a fingerprint of the
-    segments) are not repeated: an interrupted grid resumes where it stopped. The seed sets both the
-    split and the training.
-    Explained in ``10_results.ipynb``.
-
-    Parameters
-    ----------
-    segments : SegmentSet
-    models : sequence of str
-        Model names (see :data:`mgc_helpers.models.MODEL_NAMES`).
-    protocols : sequence of str
-        Protocol names for ``split_fn`` (default :func:`mgc_helpers.splits.make_split`).
-    seeds : sequence of int
-    epochs, batch_size : int
-        Training length and mini-batch size of every run.
-    standardize : bool
-        Passed to :func:`mgc_helpers.training.train`.
-    out : path-like or None
-        CSV file that keeps the finished runs.
-    split_fn : callable or None
-        ``split_fn(segments, protocol, seed=seed, **split_kwargs) -> Split``.
-    progress : bool or callable
-        Report one line per run.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Tidy table: the :data:`GRID_KEYS`, the :data:`GRID_METRICS`, sizes and seconds, for the
-        requested cells only (in grid order).
-    """
-    from . import training
-
-    if split_fn is None:
-        from .splits import make_split as split_fn
-    say = print if progress is True else (progress or (lambda _msg: None))
-    path = _grid_path(out)
-    done = _read_grid(path)
-    fingerprint = segments.config.fingerprint()
-    n_segments = int(len(segments.y))
-    data = training.data_fingerprint(segments, np.arange(n_segments))
-    rows: list[dict[str, Any]] = []
-    cells = [(m, p, int(s)) for m in models for p in protocols for s in seeds]
-    for i, (model, protocol, seed) in enumerate(cells, start=1):
-        key = {"model": model, "protocol": protocol, "seed": seed, "epochs": int(epochs),
-               "batch_size": int(batch_size), "standardize": bool(standardize),
-               "n_segments": n_segments, "feature_fingerprint": fingerprint, "data_fingerprint": data}
-        if not done.empty and set(GRID_KEYS) <= set(done.columns):
-            match = np.ones(len(done), dtype=bool)
-            for k, v in key.items():
-                match &= (done[k].astype(str) == str(v)).to_numpy()
-            if match.any():
-                rows.append(done[match].iloc[-1].to_dict())
-                say(f"[{i}/{len(cells)}] {model} {protocol} seed {seed}: kept from {path.name}")
-                continue
-        start = time.perf_counter()
-        split = split_fn(segments, protocol, seed=seed, **dict(split_kwargs or {}))
-        trained = training.train(segments, split, model=model, epochs=epochs, batch_size=batch_size,
-                                 seed=seed, standardize=standardize)
-        ev = evaluate(trained, segments, split.test)
-        metrics = ev.metrics()
-        row = {**key, **{m: metrics[m] for m in GRID_METRICS},
-               "n_train": len(split.train), "n_valid": len(split.valid), "n_test": len(split.test),
-               "n_test_tracks": metrics["n_tracks"],
-               "final_train_accuracy": float(trained.history["accuracy"].iloc[-1]),
-               "seconds": round(time.perf_counter() - start, 2)}
-        rows.append(row)
-        if path is not None:
-            done = pd.concat([done, pd.DataFrame([row])], ignore_index=True) if not done.empty \
-                else pd.DataFrame([row])
-            _write_grid(path, done)
-        say(f"[{i}/{len(cells)}] {model} {protocol} seed {seed}: accuracy {metrics['accuracy']:.3f} "
-            f"(track {metrics['track_accuracy_mean']:.3f}) in {row['seconds']:.0f} s")
-    frame = pd.DataFrame(rows)
-    if not frame.empty:
-        frame["seed"] = frame["seed"].astype(int)
-        frame["standardize"] = frame["standardize"].astype(str).str.lower().eq("true")
-    return frame
-
-
-def summarize_protocols(grid: pd.DataFrame, *, metrics: Sequence[str] = GRID_METRICS) -> pd.DataFrame:
-    """Mean, standard deviation (ddof=1) and number of seeds of each metric per model and protocol.
-
-    Returns a frame indexed by ``(model, protocol)`` (protocols in their first-seen order) with
-    columns ``<metric>_mean``, ``<metric>_std`` and ``n_seeds``.
-    """
-    if grid.empty:
-        raise ValueError("empty protocol grid: nothing to summarise")
-    order = {p: i for i, p in enumerate(dict.fromkeys(grid["protocol"]))}
-    grouped = grid.groupby(["model", "protocol"], sort=False)
-    out = pd.DataFrame({f"{m}_{stat}": getattr(grouped[m], stat)() for m in metrics for stat in ("mean", "std")})
-    out["n_seeds"] = grouped["seed"].nunique()
-    out = out.reset_index()
-    out["_order"] = out["protocol"].map(order)
-    return out.sort_values(["model", "_order"], kind="stable").drop(columns="_order").set_index(["model", "protocol"])
-
-
-def mean_std(mean: float, std: float, *, digits: int = 3) -> str:
-    """``"0.745 ± 0.012"``; the ``± std`` part is left out when ``std`` is NaN.
-
-    Examples
-    --------
-    >>> mean_std(0.74512, 0.0123)
-    '0.745 ± 0.012'
-    """
-    if std is None or not np.isfinite(std):
-        return f"{mean:.{digits}f}"
-    return f"{mean:.{digits}f} ± {std:.{digits}f}"
-
-
-def protocol_table(summary: pd.DataFrame, *, metrics: Sequence[str] = ("accuracy", "track_accuracy_mean"),
-                   digits: int = 3) -> pd.DataFrame:
-    """Readable ``mean ± std`` strings of :func:`summarize_protocols`' output."""
-    table = pd.DataFrame(index=summary.index)
-    for m in metrics:
-        table[m] = [mean_std(a, b, digits=digits) for a, b in zip(summary[f"{m}_mean"], summary[f"{m}_std"])]
-    table["seeds"] = summary["n_seeds"]
-    return table

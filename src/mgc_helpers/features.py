@@ -2,9 +2,7 @@
 
 Each clip is loaded once (mono, 22050 Hz), cut into ``config.n_segments`` segments by
 :func:`mgc_helpers.audio.segment_signal` and turned into one ``(frames, n_mfcc)`` = ``(130, 13)``
-MFCC matrix per segment. :func:`mfcc_segments` gives exactly what the paper's code gets from
-``librosa.feature.mfcc(segment, ...).T`` segment by segment (the tests compare the two), but
-computes the STFT of all segments of a clip at once and builds the mel filter bank only once.
+MFCC matrix per segment by :func:`mgc_helpers.mfcc_fast.mfcc_segments` (:func:`extract_track`).
 
 :func:`extract_features` runs this over a whole :class:`~mgc_helpers.datasets.Dataset`:
 
@@ -20,8 +18,9 @@ computes the STFT of all segments of a clip at once and builds the mel filter ba
   writes are atomic (temporary file + ``os.replace``); a corrupt cache file is rebuilt with a warning;
 * **resume**: the chunks of an interrupted run are kept in the work folder and reused;
 * **report**: unreadable clips, NaN/inf audio and clips too short for one segment become
-  :class:`~mgc_helpers.datasets.Skipped` entries; clips with fewer segments than expected, and
-  silent clips (which still give finite features), are listed in :attr:`SegmentSet.warnings`.
+  :class:`~mgc_helpers.records.Skipped` entries; clips with fewer segments than expected, and
+  silent clips (which still give finite features), are listed in
+  :attr:`~mgc_helpers.segments.SegmentSet.warnings`.
 
 Explained in ``06_dataset.ipynb``.
 """
@@ -33,25 +32,29 @@ import os
 import shutil
 import time
 import warnings
-import zipfile
-from dataclasses import dataclass, field
-from functools import lru_cache
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .config import PAPER_CONFIG, FeatureConfig, label_mapping
-from .datasets import Skipped
+from .mfcc_fast import mfcc_segments
+from .records import Skipped
+from .segments import SegmentSet, _read_npz, _strings, _write_npz
 
 if TYPE_CHECKING:  # pragma: no cover
-    import pandas as pd
-
     from .datasets import Dataset
 
 __all__ = [
-    "SegmentSet", "CacheWarning", "PIPELINE_VERSION", "BACKENDS", "power_spectrogram", "mfcc_segments", "extract_track",
-    "extract_features", "cache_key", "feature_cache_path", "SILENCE_THRESHOLD",
+    "BACKENDS",
+    "PIPELINE_VERSION",
+    "SILENCE_THRESHOLD",
+    "CacheWarning",
+    "cache_key",
+    "extract_features",
+    "extract_track",
+    "feature_cache_path",
 ]
 
 #: Bumped whenever a change in this module changes the features; part of every cache key.
@@ -66,351 +69,9 @@ SILENCE_THRESHOLD = 1e-4
 #: Tracks per chunk of work (fixed, so that an interrupted run can always be resumed).
 CHUNK_SIZE = 8
 
-_FORMAT = "mgc-segments-1"
-_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS",
-                "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
-
 
 class CacheWarning(UserWarning):
     """A feature cache file was unreadable or inconsistent and is being rebuilt."""
-
-
-# --------------------------------------------------------------------------------------------
-# The segment set
-# --------------------------------------------------------------------------------------------
-
-def _strings(values: Iterable[Any]) -> np.ndarray:
-    """Fixed-width unicode array (never an object array, so ``allow_pickle=False`` can load it)."""
-    array = np.asarray(list(values) if not isinstance(values, np.ndarray) else values)
-    if array.size == 0:
-        return np.zeros(0, dtype="<U1")
-    return array.astype(str)
-
-
-@dataclass(eq=False)
-class SegmentSet:
-    """MFCC matrices of 3-s segments, one row per segment, with everything needed to split them.
-
-    Parameters
-    ----------
-    X : np.ndarray, float32, shape (n, frames, n_mfcc)
-        MFCCs, time along axis 1, e.g. ``(n, 130, 13)``.
-    y : np.ndarray, int64, shape (n,)
-        Labels: indices into ``genres``.
-    track : np.ndarray of str, shape (n,)
-        Track id of each segment (``"blues.00007"``).
-    group : np.ndarray of str, shape (n,)
-        Artist id of each segment's track; the track id when the artist is unknown.
-    segment : np.ndarray of int, shape (n,)
-        Position of the segment within its track (0 = first 3 s).
-    genres : tuple of str
-        Sorted genre names.
-    config : FeatureConfig
-        Settings the features were computed with.
-    skipped : list of Skipped
-        Files that gave no features, with reasons.
-    warnings : list of Skipped
-        Files kept but worth a look (fewer segments than expected, silence).
-    dataset : str
-        Name of the dataset (``"synthetic"``, ``"gtzan"``; empty when unknown).
-    info : dict
-        How this set was obtained (cache hit or miss, seconds, ...); not saved.
-    """
-
-    X: np.ndarray
-    y: np.ndarray
-    track: np.ndarray
-    group: np.ndarray
-    segment: np.ndarray
-    genres: tuple[str, ...]
-    config: FeatureConfig = PAPER_CONFIG
-    skipped: list[Skipped] = field(default_factory=list)
-    warnings: list[Skipped] = field(default_factory=list)
-    dataset: str = ""
-    info: dict[str, Any] = field(default_factory=dict, repr=False)
-
-    def __post_init__(self) -> None:
-        self.X = np.asarray(self.X, dtype=np.float32)
-        if self.X.ndim != 3:
-            raise ValueError(f"SegmentSet.X must have shape (n, frames, n_mfcc), got {self.X.shape}")
-        n = len(self.X)
-        self.y = np.asarray(self.y, dtype=np.int64)
-        self.track = _strings(self.track)
-        self.group = _strings(self.group)
-        self.segment = np.asarray(self.segment, dtype=np.int64)
-        self.genres = tuple(str(g) for g in self.genres)
-        for name in ("y", "track", "group", "segment"):
-            value = getattr(self, name)
-            if value.shape != (n,):
-                raise ValueError(f"SegmentSet.{name} must have shape ({n},) like X, got {value.shape}")
-        if list(self.genres) != sorted(set(self.genres)):
-            raise ValueError(f"SegmentSet.genres must be sorted and unique, got {self.genres}")
-        if n and (self.y.min() < 0 or self.y.max() >= len(self.genres)):
-            raise ValueError(f"labels must lie in 0..{len(self.genres) - 1} for {len(self.genres)} genres")
-        self.skipped = [Skipped(Path(s.path), s.reason) for s in self.skipped]
-        self.warnings = [Skipped(Path(s.path), s.reason) for s in self.warnings]
-
-    def __len__(self) -> int:
-        return len(self.X)
-
-    def __repr__(self) -> str:
-        return (f"SegmentSet({len(self)} segments of {self.X.shape[1:]} from {self.n_tracks} tracks, "
-                f"{self.n_classes} genres, dataset={self.dataset!r})")
-
-    @property
-    def n_classes(self) -> int:
-        """Number of genres (the models' output size)."""
-        return len(self.genres)
-
-    @property
-    def n_tracks(self) -> int:
-        """Number of distinct tracks."""
-        return len(np.unique(self.track))
-
-    @property
-    def mapping(self) -> dict[str, int]:
-        """Genre name -> label."""
-        return label_mapping(self.genres)
-
-    def subset(self, index: Sequence[int] | np.ndarray) -> "SegmentSet":
-        """The segments at ``index`` (integer indices or a boolean mask), same genres and config."""
-        index = np.asarray(index)
-        if index.dtype == bool and index.shape != (len(self),):
-            raise ValueError(f"boolean mask of shape {index.shape} does not match {len(self)} segments")
-        return SegmentSet(self.X[index], self.y[index], self.track[index], self.group[index],
-                          self.segment[index], self.genres, self.config, list(self.skipped),
-                          list(self.warnings), self.dataset)
-
-    def to_frame(self) -> "pd.DataFrame":
-        """One row per segment (without the MFCCs): track, group, segment, genre, label."""
-        import pandas as pd
-
-        return pd.DataFrame({"track": self.track, "group": self.group, "segment": self.segment,
-                             "genre": np.asarray(self.genres, dtype=str)[self.y] if len(self) else [],
-                             "label": self.y})
-
-    def summary(self) -> str:
-        """Counts and every skipped or flagged file with its reason."""
-        lines = [f"{len(self)} segments of {self.X.shape[1]} x {self.X.shape[2]} MFCCs from {self.n_tracks} "
-                 f"tracks, {self.n_classes} genres ({self.dataset or 'unknown'} dataset)",
-                 f"skipped {len(self.skipped)} file(s)" + (":" if self.skipped else "")]
-        lines += [f"  {s.path.name}: {s.reason}" for s in self.skipped]
-        if self.warnings:
-            lines.append(f"warnings for {len(self.warnings)} file(s):")
-            lines += [f"  {s.path.name}: {s.reason}" for s in self.warnings]
-        return "\n".join(lines)
-
-    # ---- storage ----------------------------------------------------------------------------
-
-    def _arrays(self) -> dict[str, np.ndarray]:
-        return {
-            "format": np.array(_FORMAT),
-            "X": self.X, "y": self.y, "track": self.track, "group": self.group, "segment": self.segment,
-            "genres": _strings(self.genres),
-            "config": np.array(json.dumps(self.config.to_dict(), sort_keys=True)),
-            "dataset": np.array(self.dataset),
-            "skipped_path": _strings(str(s.path) for s in self.skipped),
-            "skipped_reason": _strings(s.reason for s in self.skipped),
-            "warning_path": _strings(str(s.path) for s in self.warnings),
-            "warning_reason": _strings(s.reason for s in self.warnings),
-        }
-
-    def save(self, path: str | os.PathLike) -> Path:
-        """Write a compressed ``.npz`` (atomically) that :meth:`load` reads without pickle.
-
-        Returns
-        -------
-        Path
-            The file written.
-        """
-        path = Path(path)
-        if path.suffix != ".npz":
-            raise ValueError(f"{path}: SegmentSet files end in .npz")
-        _write_npz(path, self._arrays())
-        return path
-
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> "SegmentSet":
-        """Read a file written by :meth:`save` (with ``allow_pickle=False``).
-
-        Raises
-        ------
-        FileNotFoundError
-            If the file does not exist.
-        ValueError
-            If it is not a readable SegmentSet file.
-        """
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"no SegmentSet file at {path}")
-        arrays = _read_npz(path)
-        return cls._from_arrays(arrays, path)
-
-    @classmethod
-    def _from_arrays(cls, a: dict[str, np.ndarray], path: Path) -> "SegmentSet":
-        if str(a.get("format", "")) != _FORMAT:
-            raise ValueError(f"{path}: not a SegmentSet file (format {str(a.get('format', 'missing'))!r}, "
-                             f"expected {_FORMAT!r})")
-        try:
-            config = FeatureConfig.from_dict(json.loads(str(a["config"])))
-            return cls(a["X"], a["y"], a["track"], a["group"], a["segment"], tuple(a["genres"].tolist()),
-                       config,
-                       [Skipped(Path(p), r) for p, r in zip(a["skipped_path"].tolist(), a["skipped_reason"].tolist())],
-                       [Skipped(Path(p), r) for p, r in zip(a["warning_path"].tolist(), a["warning_reason"].tolist())],
-                       str(a["dataset"]))
-        except (KeyError, ValueError, TypeError) as exc:
-            raise ValueError(f"{path}: inconsistent SegmentSet file ({type(exc).__name__}: {exc})") from None
-
-    def to_paper_json(self, path: str | os.PathLike, *, indent: int | None = None) -> Path:
-        """Write the paper's JSON layout: ``{"mapping": [...], "labels": [...], "mfcc": [...]}``.
-
-        ``mfcc`` holds one ``frames x n_mfcc`` nested list per segment, ``labels`` the integer
-        labels and ``mapping`` the genre names in label order, as the paper's ``data.json``.
-        The file is written one segment at a time (atomically), so memory stays small; expect
-        about 600 MB for all of GTZAN, against 60 MB for :meth:`save`.
-        """
-        path = Path(path)
-        tmp = _tmp_path(path)
-        sep = ",\n" if indent is not None else ", "
-        try:
-            with open(tmp, "w", encoding="utf-8") as f:
-                f.write('{"mapping": ' + json.dumps(list(self.genres)) + ', "labels": '
-                        + json.dumps(self.y.tolist()) + ', "mfcc": [')
-                for i, matrix in enumerate(self.X):
-                    if i:
-                        f.write(sep)
-                    f.write(json.dumps(matrix.tolist(), indent=indent))
-                f.write("]}\n")
-            os.replace(tmp, path)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
-        return path
-
-
-# --------------------------------------------------------------------------------------------
-# Atomic npz files
-# --------------------------------------------------------------------------------------------
-
-def _tmp_path(path: Path) -> Path:
-    return path.with_name(f".{path.name}.tmp-{os.getpid()}-{time.monotonic_ns()}")
-
-
-def _write_npz(path: Path, arrays: dict[str, np.ndarray], *, compress: bool = True) -> None:
-    """Write an ``.npz`` through a temporary file and ``os.replace`` (never a half-written file).
-
-    Compression uses zlib level 1: MFCCs hardly compress (about 7 %), so a higher level only costs
-    time. ``np.load`` reads the result like any ``np.savez_compressed`` file.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp_path(path)
-    mode = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
-    try:
-        with zipfile.ZipFile(tmp, "w", compression=mode, compresslevel=1 if compress else None) as zf:
-            for name, value in arrays.items():
-                with zf.open(f"{name}.npy", "w", force_zip64=True) as f:
-                    np.lib.format.write_array(f, np.asanyarray(value), allow_pickle=False)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-def _read_npz(path: Path) -> dict[str, np.ndarray]:
-    """Read every array of an ``.npz`` without pickle; any failure becomes ``ValueError``."""
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            return {name: data[name] for name in data.files}
-    except Exception as exc:  # BadZipFile, zlib.error, ValueError, EOFError, OSError...
-        raise ValueError(f"{path}: unreadable .npz file ({type(exc).__name__}: {exc})") from None
-
-
-# --------------------------------------------------------------------------------------------
-# MFCCs of one clip
-# --------------------------------------------------------------------------------------------
-
-@lru_cache(maxsize=8)
-def _mel_basis(sample_rate: int, n_fft: int, n_mels: int):
-    """librosa's (Slaney) mel filter bank as a sparse matrix, built once per process.
-
-    Each triangular filter covers only a few FFT bins (about 2000 non-zeros of 131 000), so the
-    sparse product is cheaper than the dense one and, unlike a BLAS call, gives the same bits
-    whatever the number of threads.
-    """
-    import librosa
-    import scipy.sparse
-
-    return scipy.sparse.csr_matrix(librosa.filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=n_mels))
-
-
-@lru_cache(maxsize=8)
-def _window(n_fft: int) -> np.ndarray:
-    import librosa
-
-    return librosa.filters.get_window("hann", n_fft, fftbins=True).astype(np.float32)
-
-
-def power_spectrogram(segments: np.ndarray, *, config: FeatureConfig = PAPER_CONFIG) -> np.ndarray:
-    """Power spectrogram ``|STFT|^2`` of each segment, frames first: ``(k, frames, 1 + n_fft // 2)``.
-
-    The same frames as :func:`librosa.stft` with its defaults (centred frames: ``n_fft // 2`` zeros
-    padded on both sides, periodic Hann window), computed with one real FFT call over all frames
-    of all segments; about twice as fast as ``librosa.stft`` for the paper's segments.
-    """
-    import scipy.fft
-
-    pad = config.n_fft // 2
-    padded = np.pad(segments, ((0, 0), (pad, pad)))
-    frames = np.lib.stride_tricks.sliding_window_view(padded, config.n_fft, axis=-1)[:, :: config.hop_length]
-    spectrum = scipy.fft.rfft(frames * _window(config.n_fft), axis=-1)
-    return spectrum.real ** 2 + spectrum.imag ** 2
-
-
-def mfcc_segments(segments: np.ndarray, *, config: FeatureConfig = PAPER_CONFIG) -> np.ndarray:
-    """MFCCs of each segment, as ``librosa.feature.mfcc(y=segment, ...).T`` gives them one by one.
-
-    Same steps and defaults as :func:`librosa.feature.mfcc` (Hann window, centred frames with
-    zero padding, power spectrogram, Slaney mel filter bank, ``power_to_db`` with ``ref=1``,
-    ``amin=1e-10``, ``top_db=80`` *per segment*, orthonormal DCT-II), computed for all segments
-    of a clip at once (:func:`power_spectrogram`). The mel filter bank is applied as a sparse
-    matrix. The result equals librosa's to float32 rounding (the tests compare them) and does
-    not depend on the number of BLAS threads.
-
-    Parameters
-    ----------
-    segments : np.ndarray, shape (k, samples_per_segment)
-        Mono segments at ``config.sample_rate`` (see :func:`mgc_helpers.audio.segment_signal`).
-    config : FeatureConfig
-        FFT size, hop, number of mel bands and MFCCs.
-
-    Returns
-    -------
-    np.ndarray, float32, shape (k, frames, n_mfcc)
-        E.g. ``(10, 130, 13)`` for a 30-s clip with the paper's settings.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> mfcc_segments(np.zeros((2, 66150), np.float32)).shape
-    (2, 130, 13)
-
-    Explained in ``05_mfcc.ipynb`` and ``06_dataset.ipynb``.
-    """
-    import scipy.fft
-
-    segments = np.asarray(segments, dtype=np.float32)
-    if segments.ndim != 2:
-        raise ValueError(f"segments must have shape (k, samples), got {segments.shape}")
-    if segments.shape[0] == 0:
-        return np.zeros((0, config.frames_per_segment, config.n_mfcc), dtype=np.float32)
-    power = power_spectrogram(segments, config=config)  # (k, frames, bins)
-    k, frames, bins = power.shape
-    basis = _mel_basis(config.sample_rate, config.n_fft, config.n_mels)  # sparse (n_mels, bins)
-    mel = (basis @ power.reshape(k * frames, bins).T).T.reshape(k, frames, config.n_mels)
-    db = 10.0 * np.log10(np.maximum(1e-10, mel))
-    db = np.maximum(db, db.max(axis=(1, 2), keepdims=True) - 80.0)  # top_db per segment, as librosa
-    cepstrum = scipy.fft.dct(db, axis=-1, type=2, norm="ortho")[..., : config.n_mfcc]
-    return np.ascontiguousarray(cepstrum, dtype=np.float32)
 
 
 def extract_track(path: str | os.PathLike, *, config: FeatureConfig = PAPER_CONFIG) -> tuple[np.ndarray, list[str]]:
@@ -555,7 +216,7 @@ def _require_dask_client() -> None:
 # Cache keys
 # --------------------------------------------------------------------------------------------
 
-def cache_key(dataset: "Dataset", config: FeatureConfig = PAPER_CONFIG) -> str:
+def cache_key(dataset: Dataset, config: FeatureConfig = PAPER_CONFIG) -> str:
     """Hash of everything the features depend on.
 
     Covers the pipeline version, ``config.fingerprint()``, the dataset name and genres, and for
@@ -579,7 +240,7 @@ def cache_key(dataset: "Dataset", config: FeatureConfig = PAPER_CONFIG) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def feature_cache_path(dataset: "Dataset", *, config: FeatureConfig = PAPER_CONFIG,
+def feature_cache_path(dataset: Dataset, *, config: FeatureConfig = PAPER_CONFIG,
                        cache_dir: str | os.PathLike | None = None) -> Path:
     """Where :func:`extract_features` keeps (or will keep) the features of ``dataset``."""
     folder = _cache_folder(cache_dir)
@@ -609,7 +270,7 @@ def _default_jobs() -> int:
     return max(1, cpu_count())
 
 
-def extract_features(dataset: "Dataset", *, config: FeatureConfig = PAPER_CONFIG,
+def extract_features(dataset: Dataset, *, config: FeatureConfig = PAPER_CONFIG,
                      cache_dir: str | os.PathLike | None = None, n_jobs: int | None = None,
                      backend: str = "loky", progress: bool = False, cache: bool = True,
                      chunk_size: int = CHUNK_SIZE) -> SegmentSet:
@@ -739,7 +400,7 @@ def extract_features(dataset: "Dataset", *, config: FeatureConfig = PAPER_CONFIG
     return result
 
 
-def _merge(dataset: "Dataset", config: FeatureConfig, chunks: list[list[tuple[int, str]]],
+def _merge(dataset: Dataset, config: FeatureConfig, chunks: list[list[tuple[int, str]]],
            done: dict[int, dict[str, Any]], work: Path | None, in_memory: dict[int, np.ndarray]) -> SegmentSet:
     """Gather the chunks, in track order, into one SegmentSet (one chunk in memory at a time)."""
     tracks = dataset.tracks
@@ -764,7 +425,7 @@ def _merge(dataset: "Dataset", config: FeatureConfig, chunks: list[list[tuple[in
     def entries(kind: str) -> list[Skipped]:
         out = []
         for c in range(len(chunks)):
-            for i, reason in zip(done[c][f"{kind}_index"].tolist(), done[c][f"{kind}_reason"].tolist()):
+            for i, reason in zip(done[c][f"{kind}_index"].tolist(), done[c][f"{kind}_reason"].tolist(), strict=False):
                 out.append(Skipped(tracks[i].path, reason))
         return out
 

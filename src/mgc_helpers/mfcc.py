@@ -15,8 +15,9 @@ With matched settings (``center=True``, ``pad_mode="constant"``, Hann window, Sl
 area normalisation, ``power_to_db`` with ``ref=1``, ``amin=1e-10``, ``top_db=80``, DCT-II
 ``norm="ortho"``, no liftering) it agrees with librosa within :data:`LIBROSA_TOLERANCE`.
 
-:func:`segment_mfcc` is the pipeline's fast path: it calls librosa directly and returns the
-``(frames, n_mfcc)`` = ``(130, 13)`` layout the models consume.
+This is the MFCC for teaching. The feature pipeline stores the fast, batched
+:func:`mgc_helpers.mfcc_fast.mfcc_segments` (all segments of a clip at once, time first:
+``(frames, n_mfcc)`` = ``(130, 13)``); the tests compare the two, and each with librosa.
 
 Explained in ``05_mfcc.ipynb``.
 """
@@ -26,12 +27,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import PAPER_CONFIG, FeatureConfig
+from .config import PAPER_CONFIG
 from .spectral import _as_signal, frame_signal, get_window, mel_filterbank, to_db
 
 __all__ = [
-    "LIBROSA_TOLERANCE", "MFCCSteps", "frame", "apply_window", "power_frames", "mel_energies",
-    "log_energies", "dct_matrix", "dct", "mfcc", "mfcc_steps", "segment_mfcc", "max_relative_difference",
+    "LIBROSA_TOLERANCE",
+    "MFCCSteps",
+    "apply_window",
+    "dct",
+    "dct_matrix",
+    "frame",
+    "log_energies",
+    "max_relative_difference",
+    "mel_energies",
+    "mfcc",
+    "mfcc_steps",
+    "power_frames",
 ]
 
 #: Agreement with :func:`librosa.feature.mfcc` guaranteed by the tests: the largest absolute
@@ -204,39 +215,6 @@ def mfcc(y: np.ndarray, *, sr: float = _C.sample_rate, n_mfcc: int = _C.n_mfcc,
     return mfcc_steps(y, sr=sr, n_mfcc=n_mfcc, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels,
                       window=window, center=center, pad_mode=pad_mode, fmin=fmin, fmax=fmax, htk=htk,
                       norm=norm, amin=amin, top_db=top_db).mfcc
-
-
-def segment_mfcc(segment: np.ndarray, *, config: FeatureConfig = PAPER_CONFIG) -> np.ndarray:
-    """MFCCs of one segment in the models' layout ``(frames, n_mfcc)``, via librosa (fast path).
-
-    This is what the feature pipeline stores: ``librosa.feature.mfcc`` with the settings of
-    ``config`` (and librosa's defaults for everything else, which :func:`mfcc` reproduces),
-    transposed so that time is the first axis. A 3-s segment (66150 samples) gives
-    ``(1 + 66150 // 512, 13) = (130, 13)``.
-
-    Parameters
-    ----------
-    segment : np.ndarray
-        Mono signal, usually ``config.samples_per_segment`` samples long.
-    config : FeatureConfig
-        Sample rate, FFT size, hop, number of MFCCs and mel bands.
-
-    Returns
-    -------
-    np.ndarray
-        float32 array of shape ``(1 + len(segment) // config.hop_length, config.n_mfcc)``.
-
-    Raises
-    ------
-    ValueError
-        If the segment is not 1-D, is empty, or holds NaN/inf.
-    """
-    import librosa
-
-    segment = _as_signal(segment, "segment").astype(np.float32, copy=False)
-    M = librosa.feature.mfcc(y=segment, sr=config.sample_rate, n_mfcc=config.n_mfcc,
-                             n_fft=config.n_fft, hop_length=config.hop_length, n_mels=config.n_mels)
-    return np.ascontiguousarray(M.T, dtype=np.float32)
 
 
 def max_relative_difference(A: np.ndarray, B: np.ndarray) -> float:

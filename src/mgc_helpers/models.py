@@ -29,7 +29,8 @@ Explained in ``07_mlp.ipynb``, ``08_rnn_lstm.ipynb`` and ``09_cnn.ipynb``.
 from __future__ import annotations
 
 import os
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 # Quiet TensorFlow's start-up messages (they would land in notebook cells) and keep CPU results
 # independent of oneDNN's reordered arithmetic. Only defaults: a user's own setting wins.
@@ -37,10 +38,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-import logging  # noqa: E402
+import logging
 
-import keras  # noqa: E402
-from keras import layers  # noqa: E402
+import keras
+from keras import layers
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 # TensorFlow warns (through Python logging) when a new model retraces its functions, which is
 # expected when several models are trained in one session.
@@ -207,7 +211,8 @@ def build_cnn(input_shape: Sequence[int] = (*SEGMENT_SHAPE, 1), n_classes: int =
               filters: Sequence[int] = (32, 32, 32),
               kernel_sizes: Sequence[tuple[int, int]] = ((3, 3), (3, 3), (2, 2)),
               conv_padding: str = "same", pool_size: tuple[int, int] = (3, 3),
-              pool_strides: tuple[int, int] = (3, 3), batch_norm: bool = True, dense_units: int = 64, dropout: float = 0.3,
+              pool_strides: tuple[int, int] = (3, 3), batch_norm: bool = True, dense_units: int = 64,
+              dropout: float = 0.3,
               learning_rate: float = LEARNING_RATE, name: str = "cnn") -> keras.Model:
     """Convolutional network of the paper's Table 1.
 
@@ -275,7 +280,7 @@ def build_cnn(input_shape: Sequence[int] = (*SEGMENT_SHAPE, 1), n_classes: int =
         raise ValueError(f"build_cnn: conv_padding must be 'same' or 'valid', got {conv_padding!r}")
     stack: list[Any] = [keras.Input(shape=shape, name="mfcc")]
     height, width = shape[0], shape[1]
-    for i, (n_filters, kernel) in enumerate(zip(filters, kernel_sizes), start=1):
+    for i, (n_filters, kernel) in enumerate(zip(filters, kernel_sizes, strict=False), start=1):
         kh, kw = (int(k) for k in kernel)
         if conv_padding == "valid":
             height, width = height - kh + 1, width - kw + 1
@@ -360,7 +365,7 @@ def build_model(name: str, input_shape: Sequence[int] = SEGMENT_SHAPE, n_classes
     return build_cnn(input_shape, n_classes, **kwargs)
 
 
-def layer_table(model: keras.Model) -> "pandas.DataFrame":  # noqa: F821
+def layer_table(model: keras.Model) -> pd.DataFrame:
     """One row per layer: name, type, output shape, parameter count (trainable or not).
 
     A compact, deterministic alternative to ``model.summary()`` for notebooks and tests.

@@ -41,14 +41,15 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from .datasets import Skipped
+from .records import Skipped
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -56,10 +57,30 @@ if TYPE_CHECKING:  # pragma: no cover
     from .datasets import Dataset
 
 __all__ = [
-    "SR", "N_FFT", "HOP_LENGTH", "N_MELS", "PATCH_FRAMES", "PATCH_SECONDS", "EMBEDDING_SIZE", "MSD_TAGS",
-    "MusicnnOutput", "DatasetEmbeddings", "weights_path", "weights_sha256", "load_weights", "build_model",
-    "get_model", "prefer_onednn", "log_mel", "patches", "analyse", "analyse_file", "tag", "embed", "embed_dataset",
+    "EMBEDDING_SIZE",
+    "HOP_LENGTH",
+    "MSD_TAGS",
+    "N_FFT",
+    "N_MELS",
+    "PATCH_FRAMES",
+    "PATCH_SECONDS",
+    "SR",
+    "DatasetEmbeddings",
+    "MusicnnOutput",
+    "analyse",
+    "analyse_file",
+    "build_model",
+    "embed",
+    "embed_dataset",
     "embedding_cache_key",
+    "get_model",
+    "load_weights",
+    "log_mel",
+    "patches",
+    "prefer_onednn",
+    "tag",
+    "weights_path",
+    "weights_sha256",
 ]
 
 #: Sample rate of the model's input, Hz.
@@ -175,14 +196,15 @@ def prefer_onednn() -> bool:
     return True
 
 
-def _keras():
-    from . import models  # noqa: F401  (sets the project's TensorFlow environment defaults first)
+def _keras() -> Any:
     import keras
+
+    from . import models  # noqa: F401  (sets the project's TensorFlow environment defaults first)
 
     return keras
 
 
-def build_model(weights: Mapping[str, np.ndarray] | None = None) -> "keras.Model":
+def build_model(weights: Mapping[str, np.ndarray] | None = None) -> keras.Model:
     """The MSD_musicnn network as a functional Keras model.
 
     Input ``(batch, 187, 96)`` log-mel patches; outputs ``[tags, penultimate]``: the 50 sigmoid tag
@@ -260,7 +282,7 @@ def build_model(weights: Mapping[str, np.ndarray] | None = None) -> "keras.Model
     return model
 
 
-def _set_weights(model: "keras.Model", weights: Mapping[str, np.ndarray]) -> None:
+def _set_weights(model: keras.Model, weights: Mapping[str, np.ndarray]) -> None:
     used = set()
     for layer in model.layers:
         if not layer.weights:
@@ -271,7 +293,7 @@ def _set_weights(model: "keras.Model", weights: Mapping[str, np.ndarray]) -> Non
         if missing:
             raise ValueError(f"musicnn weights lack {missing}")
         values = [np.asarray(weights[k], dtype=np.float32) for k in keys]
-        for key, value, var in zip(keys, values, layer.weights):
+        for key, value, var in zip(keys, values, layer.weights, strict=False):
             if tuple(value.shape) != tuple(var.shape):
                 raise ValueError(f"musicnn weight {key} has shape {value.shape}, layer expects {tuple(var.shape)}")
         layer.set_weights(values)
@@ -282,7 +304,7 @@ def _set_weights(model: "keras.Model", weights: Mapping[str, np.ndarray]) -> Non
 
 
 @lru_cache(maxsize=1)
-def get_model() -> "keras.Model":
+def get_model() -> keras.Model:
     """The MSD_musicnn model with the shipped weights, built once per process."""
     return build_model(load_weights())
 
@@ -355,7 +377,7 @@ class _LogMelStream:
         return self._frames()
 
     def _frames(self) -> np.ndarray:
-        buf = self._buf
+        buf = cast(np.ndarray, self._buf)  # called once samples have arrived
         if len(buf) < N_FFT:
             return np.zeros((0, N_MELS), dtype=np.float32)
         k = (len(buf) - N_FFT) // HOP_LENGTH + 1
@@ -753,7 +775,7 @@ class DatasetEmbeddings:
         return int(self.X.shape[0])
 
 
-def embedding_cache_key(dataset: "Dataset") -> str:
+def embedding_cache_key(dataset: Dataset) -> str:
     """Hash of what the embeddings depend on: the weights' SHA-256, this pipeline's version and the
     dataset's tracks (id, genre, artist, path, size, modification time, through
     :func:`mgc_helpers.features.cache_key`)."""
@@ -786,7 +808,7 @@ def _embed_chunk(paths: list[str], threads: int | None) -> list[tuple[np.ndarray
     return out
 
 
-def embed_dataset(dataset: "Dataset", *, cache_dir: str | os.PathLike | None = None, n_jobs: int | None = 1,
+def embed_dataset(dataset: Dataset, *, cache_dir: str | os.PathLike | None = None, n_jobs: int | None = 1,
                   cache: bool = True, progress: bool = False, chunk_size: int = 8) -> DatasetEmbeddings:
     """musicnn embeddings (and tags) of every track of a dataset: parallel and cached.
 
@@ -820,8 +842,9 @@ def embed_dataset(dataset: "Dataset", *, cache_dir: str | os.PathLike | None = N
     import warnings
 
     from .config import label_mapping
-    from .features import CacheWarning, _default_jobs, _read_npz, _strings, _write_npz
+    from .features import CacheWarning, _default_jobs
     from .paths import cache_dir as default_cache_dir
+    from .segments import _read_npz, _strings, _write_npz
 
     start = time.perf_counter()
     if n_jobs is None:
@@ -844,7 +867,8 @@ def embed_dataset(dataset: "Dataset", *, cache_dir: str | os.PathLike | None = N
             if str(a.get("cache_key", "")) != key:
                 raise ValueError("its cache key does not match the dataset and weights")
             result = DatasetEmbeddings(a["X"], a["tags"], a["y"], a["track"], a["group"], tuple(dataset.genres),
-                                       [Skipped(Path(p), str(r)) for p, r in zip(a["skipped_path"], a["skipped_reason"])])
+                                       [Skipped(Path(p), str(r))
+                                        for p, r in zip(a["skipped_path"], a["skipped_reason"], strict=False)])
             result.skipped = list(dataset.skipped) + result.skipped
             result.info = {"cache": "hit", "cache_file": str(final), "seconds": time.perf_counter() - start}
             return result

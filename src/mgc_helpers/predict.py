@@ -2,7 +2,7 @@
 
 A song of any length, sample rate and channel count is loaded as mono at the model's sample rate,
 cut into the model's 3-second segments (as many as it holds), turned into MFCCs exactly as the
-training data were (:func:`mgc_helpers.features.mfcc_segments`), and the segments' softmax outputs
+training data were (:func:`mgc_helpers.mfcc_fast.mfcc_segments`), and the segments' softmax outputs
 are averaged into one probability per genre for the track.
 
 Files that cannot be used (not audio, corrupt, NaN samples, shorter than one segment) are reported
@@ -14,21 +14,27 @@ import csv
 import io
 import json
 import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .audio import AUDIO_EXTENSIONS, AudioError, load_song
-from .datasets import Skipped
+from .records import Skipped
 
 if TYPE_CHECKING:  # pragma: no cover
     from .training import TrainedModel
 
 __all__ = [
-    "TrackPrediction", "PredictionReport", "find_audio_files", "default_model_path",
-    "predict_file", "predict_paths", "format_report",
+    "PredictionReport",
+    "TrackPrediction",
+    "default_model_path",
+    "find_audio_files",
+    "format_report",
+    "predict_file",
+    "predict_paths",
 ]
 
 #: Output formats of :func:`format_report`.
@@ -189,7 +195,7 @@ def default_model_path() -> Path:
     return model
 
 
-def predict_file(path: str | os.PathLike, trained: "TrainedModel", *, batch_size: int = 64) -> TrackPrediction:
+def predict_file(path: str | os.PathLike, trained: TrainedModel, *, batch_size: int = 64) -> TrackPrediction:
     """Classify one audio file with a trained model.
 
     Parameters
@@ -207,7 +213,7 @@ def predict_file(path: str | os.PathLike, trained: "TrainedModel", *, batch_size
     AudioError
         If the file cannot be decoded, holds NaN/inf samples, or is shorter than one segment.
     """
-    from .features import mfcc_segments
+    from .mfcc_fast import mfcc_segments
 
     config = trained.config
     segments, duration, notes = load_song(path, config=config,
@@ -219,7 +225,7 @@ def predict_file(path: str | os.PathLike, trained: "TrainedModel", *, batch_size
                            segment_seconds=config.segment_duration)
 
 
-def predict_paths(paths: Sequence[str | os.PathLike], trained: "TrainedModel", *,
+def predict_paths(paths: Sequence[str | os.PathLike], trained: TrainedModel, *,
                   progress: bool = False) -> PredictionReport:
     """Classify every audio file among ``paths`` (files or folders); report what was not usable."""
     files, skipped, ignored = find_audio_files(paths)
@@ -238,7 +244,7 @@ def predict_paths(paths: Sequence[str | os.PathLike], trained: "TrainedModel", *
                             caveat=model_caveat(trained))
 
 
-def model_caveat(trained: "TrainedModel") -> str:
+def model_caveat(trained: TrainedModel) -> str:
     """What a reader must know about the model's genres before trusting its answers ("" if nothing).
 
     A model trained on the embedded synthetic dataset knows the synthesiser's genre *styles*, not

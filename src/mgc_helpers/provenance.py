@@ -26,13 +26,23 @@ import os
 import platform
 import re
 import tokenize
+from collections.abc import Iterable, Mapping
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 __all__ = [
-    "PACKAGE", "STAMP_KEY", "module_file", "module_closure", "normalized_source", "notebook_modules",
-    "fingerprint", "stamp", "stale_reasons", "library_versions", "cpu_model",
+    "PACKAGE",
+    "STAMP_KEY",
+    "cpu_model",
+    "fingerprint",
+    "library_versions",
+    "module_closure",
+    "module_file",
+    "normalized_source",
+    "notebook_modules",
+    "stale_reasons",
+    "stamp",
 ]
 
 #: The package whose code is fingerprinted.

@@ -25,13 +25,19 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from . import __version__, paths, provenance
 from .chapter import PARAMETERS
 from .profiles import get_profile
+
+if TYPE_CHECKING:  # pragma: no cover
+    from nbformat import NotebookNode
+
+    from .profiles import Profile
 
 #: Names a chapter may declare in its ``parameters`` cell and :func:`reproduce` fills in.
 PARAMETER_NAMES: tuple[str, ...] = PARAMETERS
@@ -138,7 +144,7 @@ def list_notebooks(root: str | os.PathLike | None = None) -> list[Path]:
             chapters.append(path)
     else:
         chapters = [p for p in folder.glob("*.ipynb") if CHAPTER_PATTERN.match(p.name)]
-    return sorted(set(chapters), key=lambda p: (int(CHAPTER_PATTERN.match(p.name).group(1)), p.name))
+    return sorted(set(chapters), key=lambda p: (int(CHAPTER_PATTERN.match(p.name).group(1)), p.name))  # type: ignore[union-attr]
 
 
 def select_notebooks(notebooks: Sequence[Path], selection: str | Iterable[str] | None) -> list[Path]:
@@ -223,10 +229,10 @@ def _environment(values: Mapping[str, str | None]) -> Iterator[None]:
         apply(old)
 
 
-def _source_index(executed_index: int, source_nb, executed_nb) -> int:
+def _source_index(executed_index: int, source_nb: NotebookNode, executed_nb: NotebookNode) -> int:
     """Map a cell index of the executed copy back to the source notebook (papermill inserts cells)."""
     offset = 0
-    for i, cell in enumerate(executed_nb.cells[:executed_index]):
+    for cell in executed_nb.cells[:executed_index]:
         tags = cell.get("metadata", {}).get("tags", [])
         if INJECTED_TAG in tags or cell.get("metadata", {}).get("papermill", {}).get("exception") \
                 or "papermill-error-cell-tag" in tags:
@@ -285,7 +291,7 @@ def execute_notebook(source: str | os.PathLike, executed: str | os.PathLike, *,
     return time.perf_counter() - start
 
 
-def _failing_cell(nb, exec_count: int | None, fallback: int) -> int:
+def _failing_cell(nb: NotebookNode, exec_count: int | None, fallback: int) -> int:
     for i, cell in enumerate(nb.cells):
         if cell.cell_type == "code" and any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
             if exec_count is None or cell.get("execution_count") == exec_count:
@@ -293,7 +299,7 @@ def _failing_cell(nb, exec_count: int | None, fallback: int) -> int:
     return fallback
 
 
-def clean_executed(nb) -> Any:
+def clean_executed(nb: NotebookNode) -> NotebookNode:
     """A copy of an executed notebook without papermill's injected cell and run metadata.
 
     Used for ``--update-stored``, so that stored notebooks keep their own parameters cell.
@@ -309,7 +315,7 @@ def clean_executed(nb) -> Any:
     return nb
 
 
-def _hide_injected(nb) -> Any:
+def _hide_injected(nb: NotebookNode) -> NotebookNode:
     """Tag papermill's injected cell ``remove-cell`` so the built book does not show local paths."""
     for cell in nb.cells:
         tags = cell.get("metadata", {}).get("tags", [])
@@ -510,7 +516,7 @@ def _check_writable(out: Path) -> None:
         raise ReproduceError(f"cannot write results to {out}: {exc.strerror or exc}") from None
 
 
-def _write_record(out: Path, result: ReproduceResult, prof, values: Mapping[str, Any], start: float) -> None:
+def _write_record(out: Path, result: ReproduceResult, prof: Profile, values: Mapping[str, Any], start: float) -> None:
     """``OUT/reproduce.json``: parameters, timings and versions of the run."""
     out.mkdir(parents=True, exist_ok=True)
     record = {

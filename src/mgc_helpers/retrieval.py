@@ -34,31 +34,52 @@ import json
 import os
 import time
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from .audio import AudioError
 from .config import PAPER_CONFIG, FeatureConfig
-from .datasets import Skipped
+from .records import Skipped
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from .features import SegmentSet
     from .predict import TrackPrediction
+    from .segments import SegmentSet
     from .splits import Split
     from .training import TrainedModel
 
 __all__ = [
-    "Embedder", "FileEmbedding", "SegmentEmbedder", "MfccStatsEmbedder", "ModelEmbedder", "SavedModelEmbedder",
-    "ModelLoadError", "EMBEDDINGS",
-    "VectorSpace", "l2_normalize", "nearest_neighbors", "precision_at_k", "track_embeddings",
-    "retrieval_precision", "Library", "LibraryCacheWarning", "library_cache_path", "build_library",
-    "Hit", "SimilarResult", "find_similar", "map_2d", "Thumbnail", "thumbnail", "prediction_thumbnail",
+    "EMBEDDINGS",
+    "Embedder",
+    "FileEmbedding",
+    "Hit",
+    "Library",
+    "LibraryCacheWarning",
+    "MfccStatsEmbedder",
+    "ModelEmbedder",
+    "ModelLoadError",
+    "SavedModelEmbedder",
+    "SegmentEmbedder",
+    "SimilarResult",
+    "Thumbnail",
+    "VectorSpace",
+    "build_library",
     "file_sha256",
+    "find_similar",
+    "l2_normalize",
+    "library_cache_path",
+    "map_2d",
+    "nearest_neighbors",
+    "precision_at_k",
+    "prediction_thumbnail",
+    "retrieval_precision",
+    "thumbnail",
+    "track_embeddings",
 ]
 
 #: Embedding names accepted by ``mgc similar --embedding``.
@@ -117,9 +138,13 @@ class Embedder(Protocol):
     """
 
     name: str
-    dim: int
     fingerprint: str
     standardize: bool
+
+    @property
+    def dim(self) -> int:
+        """Length of the vectors (read-only: a lazily loaded model knows it only once loaded)."""
+        ...  # pragma: no cover
 
     def embed_file(self, path: str | os.PathLike) -> FileEmbedding:
         """The embedding of one audio file; raises :class:`~mgc_helpers.audio.AudioError`."""
@@ -153,7 +178,7 @@ class SegmentEmbedder:
             If the file cannot be decoded, holds NaN/inf samples, or is shorter than one segment.
         """
         from .audio import load_song
-        from .features import mfcc_segments
+        from .mfcc_fast import mfcc_segments
 
         config = self.config
         segments, duration, notes = load_song(path, config=config,
@@ -199,7 +224,7 @@ class MfccStatsEmbedder(SegmentEmbedder):
         return mfcc_statistics(X, deltas=self.deltas)
 
 
-def _weights_hash(trained: "TrainedModel") -> str:
+def _weights_hash(trained: TrainedModel) -> str:
     digest = hashlib.sha256()
     for weight in trained.model.get_weights():
         digest.update(np.ascontiguousarray(weight).tobytes())
@@ -230,7 +255,7 @@ class ModelEmbedder(SegmentEmbedder):
 
     standardize = False
 
-    def __init__(self, trained: "TrainedModel", *, fingerprint: str | None = None, batch_size: int = 256) -> None:
+    def __init__(self, trained: TrainedModel, *, fingerprint: str | None = None, batch_size: int = 256) -> None:
         from .models import keras
         from .training import predict_batches
 
@@ -318,7 +343,7 @@ class SavedModelEmbedder:
         return self._embedder is not None
 
     @property
-    def dim(self) -> int:  # type: ignore[override]
+    def dim(self) -> int:
         return self.embedder.dim
 
     @property
@@ -361,7 +386,7 @@ class VectorSpace:
     scale: np.ndarray | None = None
 
     @classmethod
-    def fit(cls, reference: np.ndarray, *, standardize: bool) -> "VectorSpace":
+    def fit(cls, reference: np.ndarray, *, standardize: bool) -> VectorSpace:
         """Standardisation statistics of ``reference`` (rows = tracks) when ``standardize``."""
         if not standardize:
             return cls()
@@ -425,7 +450,7 @@ def nearest_neighbors(queries: np.ndarray, candidates: np.ndarray, k: int, *,
 
 def precision_at_k(vectors: np.ndarray, genre: np.ndarray, artist: np.ndarray | None = None, *,
                    ks: Sequence[int] = (1, 5, 10), queries: np.ndarray | None = None,
-                   candidates: np.ndarray | None = None, exclude_same_artist: bool = False) -> "pd.DataFrame":
+                   candidates: np.ndarray | None = None, exclude_same_artist: bool = False) -> pd.DataFrame:
     """Genre precision@k of cosine nearest neighbours: how many of a query's k hits share its genre.
 
     Explained in ``13_retrieval.ipynb``.
@@ -458,8 +483,8 @@ def precision_at_k(vectors: np.ndarray, genre: np.ndarray, artist: np.ndarray | 
         the hits returned, ``min(k, candidates left)``), ``chance`` (mean over queries of the share of
         the query's genre among its allowed candidates: the precision of a random ranking),
         ``best`` (the precision of a perfect ranking: below 1 when a genre has fewer than k allowed
-        candidates, as in a small test part), ``n_queries`` (queries with at least one allowed candidate) and ``same_artist``
-        (``"excluded"`` or ``"included"``).
+        candidates, as in a small test part), ``n_queries`` (queries with at least one allowed candidate)
+        and ``same_artist`` (``"excluded"`` or ``"included"``).
     """
     import pandas as pd
 
@@ -506,7 +531,7 @@ def _as_index(selection: np.ndarray, n: int) -> np.ndarray:
     return selection.astype(np.int64)
 
 
-def track_embeddings(embedder: SegmentEmbedder, segments: "SegmentSet") -> tuple[np.ndarray, np.ndarray]:
+def track_embeddings(embedder: SegmentEmbedder, segments: SegmentSet) -> tuple[np.ndarray, np.ndarray]:
     """Raw track vectors of a segment set: mean of each track's segment embeddings.
 
     Explained in ``13_retrieval.ipynb``.
@@ -525,8 +550,8 @@ def track_embeddings(embedder: SegmentEmbedder, segments: "SegmentSet") -> tuple
     return tracks, vectors
 
 
-def retrieval_precision(embedder: SegmentEmbedder, segments: "SegmentSet", split: "Split", *,
-                        ks: Sequence[int] = (1, 5, 10), candidates: str = "test") -> "pd.DataFrame":
+def retrieval_precision(embedder: SegmentEmbedder, segments: SegmentSet, split: Split, *,
+                        ks: Sequence[int] = (1, 5, 10), candidates: str = "test") -> pd.DataFrame:
     """Genre precision@k on the test tracks of a split, with and without same-artist hits.
 
     Explained in ``13_retrieval.ipynb``.
@@ -857,7 +882,7 @@ def find_similar(query: str | os.PathLike, library: Library, embedder: Embedder,
                      f"track(s): showing all of them")
     index, sims = nearest_neighbors(q, vectors, int(k), exclude=exclude)
     hits = [Hit(rank, library.paths[i], float(s))
-            for rank, (i, s) in enumerate(((i, s) for i, s in zip(index[0], sims[0]) if i >= 0), start=1)]
+            for rank, (i, s) in enumerate(((i, s) for i, s in zip(index[0], sims[0], strict=False) if i >= 0), start=1)]
     return SimilarResult(query, hits, embedder.name, notes, time.perf_counter() - start)
 
 
@@ -964,7 +989,7 @@ def thumbnail(segment_probabilities: np.ndarray, genres: Sequence[str], *, segme
     return Thumbnail(i, i * segment_seconds, (i + 1) * segment_seconds, str(genres[g]), float(proba[i, g]))
 
 
-def prediction_thumbnail(prediction: "TrackPrediction", *, by: str = "track_genre") -> Thumbnail:
+def prediction_thumbnail(prediction: TrackPrediction, *, by: str = "track_genre") -> Thumbnail:
     """:func:`thumbnail` of a :class:`~mgc_helpers.predict.TrackPrediction` (from ``predict_file``)."""
     return thumbnail(prediction.segment_probabilities, prediction.genres,
                      segment_seconds=prediction.segment_seconds, by=by)

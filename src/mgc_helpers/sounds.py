@@ -10,7 +10,8 @@ Explained in ``01_waveform.ipynb`` (tones, timbre, noise), ``02_fft.ipynb`` (cho
 from __future__ import annotations
 
 import re
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import cast
 
 import numpy as np
 import scipy.signal
@@ -18,8 +19,19 @@ import scipy.signal
 from .config import PAPER_CONFIG
 
 __all__ = [
-    "SR", "note_to_hz", "pure_tone", "harmonic_tone", "chord", "chirp", "noise", "pulse_train",
-    "vowel_like", "flute_like", "plucked_string", "same_pitch_two_timbres", "drum_and_bass_loop",
+    "SR",
+    "chirp",
+    "chord",
+    "drum_and_bass_loop",
+    "flute_like",
+    "harmonic_tone",
+    "noise",
+    "note_to_hz",
+    "plucked_string",
+    "pulse_train",
+    "pure_tone",
+    "same_pitch_two_timbres",
+    "vowel_like",
 ]
 
 #: Default sample rate of every example sound (the paper's 22050 Hz).
@@ -107,12 +119,12 @@ def harmonic_tone(freq: float | str, *, harmonics: Sequence[float], phases: Sequ
     """
     f0 = note_to_hz(freq)
     t = _time(duration, sr)
-    harmonics = np.asarray(harmonics, dtype=np.float64)
-    phases = np.zeros_like(harmonics) if phases is None else np.asarray(phases, dtype=np.float64)
-    if phases.shape != harmonics.shape:
-        raise ValueError(f"phases has {phases.size} values but harmonics has {harmonics.size}")
+    amplitudes = np.asarray(harmonics, dtype=np.float64)
+    angles = np.zeros_like(amplitudes) if phases is None else np.asarray(phases, dtype=np.float64)
+    if angles.shape != amplitudes.shape:
+        raise ValueError(f"phases has {angles.size} values but harmonics has {amplitudes.size}")
     y = np.zeros_like(t)
-    for k, (a, phi) in enumerate(zip(harmonics, phases), start=1):
+    for k, (a, phi) in enumerate(zip(amplitudes, angles, strict=False), start=1):
         if k * f0 < sr / 2 and a != 0:
             y += a * np.sin(2 * np.pi * k * f0 * t + phi)
     return _finish(y, sr=sr, amplitude=amplitude)
@@ -129,7 +141,7 @@ def chord(notes: Iterable[float | str], *, duration: float = 2.0, sr: int = SR,
     if not freqs:
         raise ValueError("chord needs at least one note")
     t = _time(duration, sr)
-    y = sum(np.sin(2 * np.pi * f * t) for f in freqs)
+    y = cast(np.ndarray, sum(np.sin(2 * np.pi * f * t) for f in freqs))  # at least one note: an array
     return _finish(y, sr=sr, amplitude=amplitude)
 
 
@@ -192,7 +204,7 @@ def vowel_like(freq: float | str = 110.0, *, formants: Sequence[float] = (700.0,
     y = np.zeros_like(t)
     for k in range(1, int((sr / 2) // f0) + 1):
         y += np.cos(2 * np.pi * k * f0 * t)
-    for fc, bw in zip(formants, bandwidths):
+    for fc, bw in zip(formants, bandwidths, strict=False):
         if not 0 < fc < sr / 2:
             raise ValueError(f"formant {fc!r} Hz outside (0, {sr / 2:g})")
         r = np.exp(-np.pi * bw / sr)

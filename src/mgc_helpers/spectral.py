@@ -11,17 +11,31 @@ Explained in ``02_fft.ipynb`` (power spectrum), ``03_stft.ipynb`` (framing, STFT
 """
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.signal
+from numpy.typing import ArrayLike
 
 from .config import PAPER_CONFIG
 
 __all__ = [
-    "Spectrum", "frame_signal", "get_window", "fft_frequencies", "frame_times", "power_spectrum",
-    "stft", "spectrogram", "to_db", "hz_to_mel", "mel_to_hz", "mel_frequencies", "mel_filterbank",
-    "mel_spectrogram", "cepstrum",
+    "Spectrum",
+    "cepstrum",
+    "fft_frequencies",
+    "frame_signal",
+    "frame_times",
+    "get_window",
+    "hz_to_mel",
+    "mel_filterbank",
+    "mel_frequencies",
+    "mel_spectrogram",
+    "mel_to_hz",
+    "power_spectrum",
+    "spectrogram",
+    "stft",
+    "to_db",
 ]
 
 _SR = PAPER_CONFIG.sample_rate
@@ -43,7 +57,7 @@ class Spectrum(NamedTuple):
     power: np.ndarray
 
 
-def _as_signal(y, name: str = "y") -> np.ndarray:
+def _as_signal(y: ArrayLike, name: str = "y") -> np.ndarray:
     """Check that ``y`` is a non-empty, finite, one-dimensional signal and return it as an array."""
     y = np.asarray(y)
     if y.ndim != 1:
@@ -57,7 +71,7 @@ def _as_signal(y, name: str = "y") -> np.ndarray:
     return y
 
 
-def _positive_int(value, name: str) -> int:
+def _positive_int(value: Any, name: str) -> int:
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
@@ -107,7 +121,7 @@ def frame_signal(y: np.ndarray, *, frame_length: int = _N_FFT, hop_length: int =
     hop_length = _positive_int(hop_length, "hop_length")
     if center:
         pad = frame_length // 2
-        y = np.pad(y, (pad, pad), mode=pad_mode)
+        y = np.pad(y, (pad, pad), mode=pad_mode)  # type: ignore[call-overload]  # any numpy pad mode
     if y.size < frame_length:
         raise ValueError(f"signal of {y.size} samples is shorter than frame_length={frame_length}; "
                          "use center=True or a shorter frame")
@@ -287,7 +301,7 @@ def to_db(S: np.ndarray, *, ref: float | Callable[[np.ndarray], float] = 1.0,
     return log_S
 
 
-def hz_to_mel(f, *, htk: bool = True):
+def hz_to_mel(f: ArrayLike, *, htk: bool = True) -> Any:  # an array, or a NumPy float for a number
     """Frequency in Hz to mels.
 
     ``htk=True`` is equation 3.1 of the paper (the HTK formula of O'Shaughnessy
@@ -317,7 +331,7 @@ def hz_to_mel(f, *, htk: bool = True):
     return m if m.ndim else m[()]
 
 
-def mel_to_hz(m, *, htk: bool = True):
+def mel_to_hz(m: ArrayLike, *, htk: bool = True) -> Any:  # an array, or a NumPy float for a number
     """Mels to frequency in Hz, the inverse of :func:`hz_to_mel` for the same ``htk`` flag.
 
     Explained in ``04_log_mel.ipynb``.

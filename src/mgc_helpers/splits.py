@@ -14,30 +14,25 @@ protocol                  what is kept apart                                    
 ``gtzan-artist-fold1-3``  artist-filtered 3-fold lists of Foleis and Tavares       GTZAN only
 ========================  =======================================================  ===============
 
-The GTZAN lists are package data (``mgc_helpers/resources/gtzan_splits``, with their attribution)
-read through :mod:`importlib.resources`.
+The GTZAN lists are package data, read by :mod:`mgc_helpers.gtzan_lists`.
 
 Explained in ``06_dataset.ipynb`` and ``10_results.ipynb``.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .gtzan_lists import read_gtzan_list
+
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from .features import SegmentSet
+    from .segments import SegmentSet
 
-__all__ = [
-    "Split", "PROTOCOLS", "make_split", "normalise_gtzan_name", "read_gtzan_list", "gtzan_artists",
-    "GTZAN_LISTS",
-]
+__all__ = ["PROTOCOLS", "Split", "make_split"]
 
 #: Protocols accepted by :func:`make_split`, with the level at which they keep parts apart.
 PROTOCOLS: dict[str, str | None] = {
@@ -50,90 +45,12 @@ PROTOCOLS: dict[str, str | None] = {
     "gtzan-artist-fold3": "artist",
 }
 
-#: Packaged GTZAN lists: name -> file inside ``resources/gtzan_splits``.
-GTZAN_LISTS: dict[str, str] = {
-    "train_filtered": "train_filtered.txt",
-    "valid_filtered": "valid_filtered.txt",
-    "test_filtered": "test_filtered.txt",
-    **{f"f{k}_{part}": f"artist-filtered-3fold/f{k}_{part}.txt"
-       for k in (1, 2, 3) for part in ("train", "test", "evaluate", "train_groups", "evaluate_groups")},
-    "gtzan_labels": "artist-filtered-3fold/gtzan_labels.txt",
-}
-
 _LEVELS = (None, "segment", "track", "artist")
-_NAME = re.compile(r"^(?P<genre>[a-z]+)[._](?P<number>\d+)$")
-
-
-def normalise_gtzan_name(name: str) -> str:
-    """Turn any GTZAN clip name into the track id used here (``"blues.00000"``).
-
-    Accepts ``"./blues_00000.wav"`` (Foleis lists), ``"blues/blues.00012.wav"`` (filtered lists),
-    ``"blues.00012.au"`` and ``"blues.00012"``.
-
-    Examples
-    --------
-    >>> normalise_gtzan_name("./blues_00000.wav"), normalise_gtzan_name("rock/rock.00099.wav")
-    ('blues.00000', 'rock.00099')
-    """
-    stem = name.strip().rsplit("/", 1)[-1]
-    for ext in (".wav", ".au"):
-        if stem.lower().endswith(ext):
-            stem = stem[: -len(ext)]
-    match = _NAME.match(stem)
-    if not match:
-        raise ValueError(f"not a GTZAN clip name: {name!r} (expected e.g. 'blues.00000' or './blues_00000.wav')")
-    return f"{match['genre']}.{int(match['number']):05d}"
-
-
-def _lines(name: str) -> list[list[str]]:
-    if name not in GTZAN_LISTS:
-        raise ValueError(f"unknown GTZAN list {name!r}; choose one of {sorted(GTZAN_LISTS)}")
-    ref = resources.files("mgc_helpers").joinpath("resources", "gtzan_splits", *GTZAN_LISTS[name].split("/"))
-    text = ref.read_text(encoding="utf-8")
-    return [line.split("\t") for line in text.splitlines() if line.strip()]
-
-
-@lru_cache(maxsize=None)
-def _read(name: str) -> tuple[tuple[str, str | None], ...]:
-    return tuple((normalise_gtzan_name(row[0]), row[1].strip() if len(row) > 1 else None) for row in _lines(name))
-
-
-def read_gtzan_list(name: str) -> list[str]:
-    """Track ids in one packaged GTZAN list, in file order (names normalised).
-
-    Parameters
-    ----------
-    name : str
-        A key of :data:`GTZAN_LISTS`, e.g. ``"test_filtered"`` or ``"f2_train"``.
-
-    Examples
-    --------
-    >>> [len(read_gtzan_list(p)) for p in ("train_filtered", "valid_filtered", "test_filtered")]
-    [443, 197, 290]
-    """
-    return [track for track, _ in _read(name)]
-
-
-@lru_cache(maxsize=None)
-def gtzan_artists() -> dict[str, str]:
-    """Artist id of every GTZAN clip in the Foleis-Tavares lists (948 clips), e.g. ``"gtzan_a017"``.
-
-    The ids are global across the three folds (checked by the tests). Clips missing from the lists
-    (repeats and distorted clips removed by the authors) have no known artist.
-    """
-    artists: dict[str, str] = {}
-    for k in (1, 2, 3):
-        for part in ("train_groups", "evaluate_groups"):
-            for track, group in _read(f"f{k}_{part}"):
-                artist = f"gtzan_a{int(group):03d}"
-                if artists.setdefault(track, artist) != artist:
-                    raise ValueError(f"GTZAN artist lists disagree about {track}")
-    return artists
 
 
 @dataclass(frozen=True, eq=False)
 class Split:
-    """Index arrays into a :class:`~mgc_helpers.features.SegmentSet`: train, validation, test.
+    """Index arrays into a :class:`~mgc_helpers.segments.SegmentSet`: train, validation, test.
 
     Parameters
     ----------
@@ -177,7 +94,7 @@ class Split:
         """``{"train": ..., "valid": ..., "test": ...}``."""
         return {"train": self.train, "valid": self.valid, "test": self.test}
 
-    def describe(self, segments: "SegmentSet") -> "pd.DataFrame":
+    def describe(self, segments: SegmentSet) -> pd.DataFrame:
         """Size of each part: segments, tracks, artists, genres and fraction of the segments used."""
         import pandas as pd
 
@@ -199,7 +116,7 @@ class Split:
                          "genres": len(np.unique(segments.y[index])), "fraction": 0.0})
         return pd.DataFrame(rows).set_index("part")
 
-    def check(self, segments: "SegmentSet", level: str | None = None) -> None:
+    def check(self, segments: SegmentSet, level: str | None = None) -> None:
         """Raise ``ValueError`` if the parts share tracks (``"track"``) or artists (``"artist"``).
 
         ``level=None`` checks what the protocol promises (:attr:`level`); every level also checks
@@ -232,7 +149,7 @@ def _check_sizes(test_size: float, valid_size: float) -> None:
         raise ValueError(f"valid_size must be in [0, 1), got {valid_size!r}")
 
 
-def _tracks(segments: "SegmentSet") -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _tracks(segments: SegmentSet) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Unique tracks, the label and group of each, and each segment's track number."""
     tracks, first, inverse = np.unique(segments.track, return_index=True, return_inverse=True)
     return tracks, segments.y[first], segments.group[first], inverse
@@ -282,7 +199,7 @@ def _group_split(labels: np.ndarray, groups: np.ndarray, index: np.ndarray, size
     return np.sort(index[rest]), np.sort(index[held])
 
 
-def _require_gtzan(segments: "SegmentSet", protocol: str) -> None:
+def _require_gtzan(segments: SegmentSet, protocol: str) -> None:
     dataset = getattr(segments, "dataset", "")
     if dataset != "gtzan":
         raise ValueError(f"protocol {protocol!r} uses the published GTZAN split lists and needs features of "
@@ -299,7 +216,7 @@ def _listed(tracks: np.ndarray, names: list[str], protocol: str) -> np.ndarray:
     return found
 
 
-def make_split(segments: "SegmentSet", protocol: str, *, seed: int = 0, test_size: float = 0.25,
+def make_split(segments: SegmentSet, protocol: str, *, seed: int = 0, test_size: float = 0.25,
                valid_size: float = 0.2) -> Split:
     """Split segments into train, validation and test parts by one of :data:`PROTOCOLS`.
 
@@ -337,7 +254,7 @@ def make_split(segments: "SegmentSet", protocol: str, *, seed: int = 0, test_siz
     Examples
     --------
     >>> import numpy as np
-    >>> from mgc_helpers.features import SegmentSet
+    >>> from mgc_helpers.segments import SegmentSet
     >>> n = 40
     >>> segs = SegmentSet(X=np.zeros((n, 130, 13), np.float32), y=np.arange(n) // 20,
     ...                   track=np.array([f"t{i // 2:02d}" for i in range(n)]),

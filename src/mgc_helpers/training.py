@@ -1,6 +1,6 @@
 """Training the paper's models on MFCC segments, saving and reloading them.
 
-:func:`train` takes a :class:`~mgc_helpers.features.SegmentSet` and a
+:func:`train` takes a :class:`~mgc_helpers.segments.SegmentSet` and a
 :class:`~mgc_helpers.splits.Split`, fits one model on the split's training part (validation
 curves on its validation part) and returns a :class:`TrainedModel`: the Keras model, its per-epoch
 history and everything needed to use it later (genres, feature settings, input scaling).
@@ -21,15 +21,22 @@ import json
 import os
 import random
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from . import models as _models  # sets the TensorFlow environment defaults before importing it
 from .config import FeatureConfig
+
+if TYPE_CHECKING:  # pragma: no cover
+    import tensorflow as tf
+
+    from .segments import SegmentSet
+    from .splits import Split
 
 keras = _models.keras
 
@@ -61,7 +68,7 @@ def set_seed(seed: int, *, deterministic: bool = True) -> None:
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     random.seed(int(seed))
-    np.random.seed(int(seed))
+    np.random.seed(int(seed))  # noqa: NPY002  (the legacy global generator, which some libraries still use)
     keras.utils.set_random_seed(int(seed))
     if deterministic:
         import tensorflow as tf
@@ -80,7 +87,7 @@ class Standardizer:
     std: np.ndarray
 
     @classmethod
-    def fit(cls, X: np.ndarray, *, eps: float = 1e-8) -> "Standardizer":
+    def fit(cls, X: np.ndarray, *, eps: float = 1e-8) -> Standardizer:
         """Statistics over every segment and frame of ``X`` (shape ``(n, frames, n_mfcc)``)."""
         X = np.asarray(X, dtype=np.float64)
         if X.ndim < 2 or X.shape[0] == 0:
@@ -101,7 +108,7 @@ class Standardizer:
         return {"mean": [float(v) for v in self.mean], "std": [float(v) for v in self.std]}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Sequence[float]]) -> "Standardizer":
+    def from_dict(cls, data: Mapping[str, Sequence[float]]) -> Standardizer:
         return cls(np.asarray(data["mean"], dtype=np.float32), np.asarray(data["std"], dtype=np.float32))
 
 
@@ -219,7 +226,7 @@ class TrainedModel:
         }
 
 
-def predict_batches(model, X: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
+def predict_batches(model: _models.keras.Model, X: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
     """``model``'s outputs for ``X``, batch by batch, without Keras' ``tf.data`` pipeline.
 
     ``model.predict`` builds a parallel ``tf.data`` map that op determinism rewrites, and TensorFlow
@@ -231,7 +238,7 @@ def predict_batches(model, X: np.ndarray, *, batch_size: int = 256) -> np.ndarra
     return np.concatenate(parts, axis=0)
 
 
-def _batches(X: np.ndarray, y: np.ndarray, *, batch_size: int, shuffle: bool, seed: int):
+def _batches(X: np.ndarray, y: np.ndarray, *, batch_size: int, shuffle: bool, seed: int) -> tf.data.Dataset:
     """A ``tf.data`` pipeline of ``(X, y)`` mini-batches, reshuffled each epoch with a fixed seed.
 
     Built here, with no parallel map, rather than by Keras from the arrays (see :func:`predict_batches`).
@@ -244,7 +251,7 @@ def _batches(X: np.ndarray, y: np.ndarray, *, batch_size: int, shuffle: bool, se
     return data.batch(batch_size)
 
 
-class _EpochLog(keras.callbacks.Callback):
+class _EpochLog(keras.callbacks.Callback):  # type: ignore[name-defined]  # keras has no type information
     """Records each epoch's wall time and optionally prints one compact line per epoch."""
 
     def __init__(self, *, print_fn: Callable[[str], None] | None, every: int, epochs: int, label: str):
@@ -253,10 +260,10 @@ class _EpochLog(keras.callbacks.Callback):
         self.seconds: list[float] = []
         self._start = 0.0
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         self._start = time.perf_counter()
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         self.seconds.append(time.perf_counter() - self._start)
         n = epoch + 1
         if self.print_fn is not None and (n % self.every == 0 or n == self.epochs or n == 1):
@@ -281,7 +288,7 @@ def history_frame(history: Mapping[str, Sequence[float]]) -> pd.DataFrame:
     return frame
 
 
-def train(segments, split, *, model: str = "cnn", epochs: int = 30, batch_size: int = 32,
+def train(segments: SegmentSet, split: Split, *, model: str = "cnn", epochs: int = 30, batch_size: int = 32,
           seed: int = 0, learning_rate: float = _models.LEARNING_RATE, standardize: bool = False,
           model_kwargs: Mapping[str, Any] | None = None, profile: str | None = None,
           progress: bool | Callable[[str], None] = False, progress_every: int = 5,
@@ -379,7 +386,7 @@ def train(segments, split, *, model: str = "cnn", epochs: int = 30, batch_size: 
                         profile=profile, params=params, epoch_seconds=log.seconds)
 
 
-def data_fingerprint(segments, *indices: np.ndarray) -> str:
+def data_fingerprint(segments: SegmentSet, *indices: np.ndarray) -> str:
     """Short hash of the segments (MFCCs, labels, track ids) at the given indices.
 
     Stored with a trained model so that :func:`train_or_load` only reuses a model trained on the
@@ -403,9 +410,10 @@ def model_path(results_dir: str | os.PathLike, name: str) -> Path:
     return Path(results_dir) / "models" / name
 
 
-def train_or_load(segments, split, *, model: str, path: str | os.PathLike, epochs: int, batch_size: int = 32,
-                  seed: int = 0, standardize: bool = False, learning_rate: float = _models.LEARNING_RATE,
-                  model_kwargs: Mapping[str, Any] | None = None, profile: str | None = None,
+def train_or_load(segments: SegmentSet, split: Split, *, model: str, path: str | os.PathLike, epochs: int,
+                  batch_size: int = 32, seed: int = 0, standardize: bool = False,
+                  learning_rate: float = _models.LEARNING_RATE, model_kwargs: Mapping[str, Any] | None = None,
+                  profile: str | None = None,
                   progress: bool | Callable[[str], None] = False) -> tuple[TrainedModel, bool]:
     """Reuse the model saved at ``path`` if it was trained with these settings on this data, else train it.
 

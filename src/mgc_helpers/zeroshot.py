@@ -18,23 +18,32 @@ import csv
 import io
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .config import GENRES
-from .datasets import Skipped
 from .musicnn import MSD_TAGS, PATCH_SECONDS
+from .records import Skipped
 
 if TYPE_CHECKING:  # pragma: no cover
-    import argparse
 
     from .musicnn import MusicnnOutput
 
-__all__ = ["GENRE_TAGS", "UNNAMED_GENRES", "MODEL_NOTE", "ZeroShotPrediction", "ZeroShotReport",
-           "genre_scores", "predict_file", "predict_paths", "format_report", "run_cli"]
+__all__ = [
+    "GENRE_TAGS",
+    "MODEL_NOTE",
+    "UNNAMED_GENRES",
+    "ZeroShotPrediction",
+    "ZeroShotReport",
+    "format_report",
+    "genre_scores",
+    "predict_file",
+    "predict_paths",
+]
 
 #: GTZAN genre -> the MSD tags that name it (spelling as in :data:`mgc_helpers.musicnn.MSD_TAGS`).
 GENRE_TAGS: dict[str, tuple[str, ...]] = {
@@ -209,8 +218,8 @@ def format_report(report: ZeroShotReport, *, fmt: str = "text", top: int = 3, se
                 for i, s in enumerate(p.patch_scores):
                     k = int(np.argmax(s))
                     writer.writerow([p.path, f"segment {i * PATCH_SECONDS:.1f} s", 1, p.genres[k], f"{s[k]:.4f}"])
-        for s in report.skipped:
-            writer.writerow([s.path, "skipped", "", "", s.reason])
+        for skip in report.skipped:
+            writer.writerow([skip.path, "skipped", "", "", skip.reason])
         return buffer.getvalue()
     if fmt != "text":
         raise ValueError(f"unknown format {fmt!r}; choose one of ['text', 'json', 'csv']")
@@ -226,25 +235,7 @@ def format_report(report: ZeroShotReport, *, fmt: str = "text", top: int = 3, se
             for i, s in enumerate(p.patch_scores):
                 k = int(np.argmax(s))
                 lines.append(f"    {i * PATCH_SECONDS:6.1f} s  {p.genres[k]:<10} {s[k]:.2f}")
-    for s in report.skipped:
-        lines.append(f"skipped {s.path}: {s.reason}")
+    for skip in report.skipped:
+        lines.append(f"skipped {skip.path}: {skip.reason}")
     lines.append(report.summary())
     return "\n".join(lines)
-
-
-def run_cli(args: "argparse.Namespace") -> int:
-    """``mgc predict --model musicnn``: the parsed arguments of ``mgc predict`` in, exit status out."""
-    import sys
-
-    from .cli import CommandError, write_report
-
-    if args.top < 1:
-        raise CommandError(f"--top must be at least 1, got {args.top}")
-    from .musicnn import prefer_onednn
-
-    prefer_onednn()  # this process only tags: oneDNN's faster convolutions, where still possible
-    print(f"model: {MODEL_NOTE}", file=sys.stderr)
-    report = predict_paths(args.paths, progress=not args.no_progress and sys.stderr.isatty())
-    text = format_report(report, fmt=args.format, top=args.top, segments=args.segments)
-    write_report(text, args.output, summary=report.summary() if args.format != "text" else None)
-    return 0 if report.predictions else 1

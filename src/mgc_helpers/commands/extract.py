@@ -7,8 +7,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from ..cli import positive_int
 
@@ -28,7 +28,7 @@ examples:
 """
 
 
-def add_parser(subparsers) -> argparse.ArgumentParser:
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "extract", help="compute (cached) MFCC segments of a dataset folder",
         description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -43,7 +43,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help="loky: local processes (default); dask: a dask.distributed cluster")
     parser.add_argument("--scheduler", metavar="ADDRESS",
                         help="with --backend dask: scheduler address (default: start a local cluster)")
-    parser.add_argument("--cache-dir", metavar="DIR", help="feature cache folder (default: features/ in MGC_CACHE_DIR or data/cache of the project)")
+    parser.add_argument("--cache-dir", metavar="DIR",
+                        help="feature cache folder (default: features/ in MGC_CACHE_DIR or data/cache of the project)")
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 
-def add_parser(subparsers) -> None:
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "predict", help="classify your own audio files with a trained model",
         description="Print the most probable genres of each audio file (WAV, FLAC, OGG, AU, and MP3 where "
@@ -32,9 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from ..predict import default_model_path, format_report, model_caveat, predict_paths
 
     if args.model is not None and str(args.model) == "musicnn":  # the pretrained tagger, zero-shot
-        from ..zeroshot import run_cli
-
-        return run_cli(args)
+        return run_musicnn(args)
     if args.top < 1:
         raise CommandError(f"--top must be at least 1, got {args.top}")
     try:
@@ -42,9 +40,9 @@ def run(args: argparse.Namespace) -> int:
     except FileNotFoundError as exc:
         raise CommandError(str(exc)) from None
     why = "given with --model" if args.model is not None else "the default: the default profile's CNN"
-    from ..training import FeatureConfigMismatchError, load_model
-
     import zipfile
+
+    from ..training import FeatureConfigMismatchError, load_model
 
     if Path(model_path).is_file() and not zipfile.is_zipfile(model_path):
         raise CommandError(f"cannot load model {model_path}: not a .keras archive (a zip file)")
@@ -60,6 +58,25 @@ def run(args: argparse.Namespace) -> int:
         print(f"note: {caveat}", file=sys.stderr)
     report = predict_paths(args.paths, trained, progress=not args.no_progress and sys.stderr.isatty())
     report.model_path = str(model_path)
+    text = format_report(report, fmt=args.format, top=args.top, segments=args.segments)
+    write_report(text, args.output, summary=report.summary() if args.format != "text" else None)
+    return 0 if report.predictions else 1
+
+
+def run_musicnn(args: argparse.Namespace) -> int:
+    """``mgc predict --model musicnn``: the pretrained tagger, zero-shot (:mod:`mgc_helpers.zeroshot`)."""
+    import sys
+
+    from ..cli import CommandError, write_report
+    from ..musicnn import prefer_onednn
+    from ..zeroshot import MODEL_NOTE, format_report, predict_paths
+
+    if args.top < 1:
+        raise CommandError(f"--top must be at least 1, got {args.top}")
+
+    prefer_onednn()  # this process only tags: oneDNN's faster convolutions, where still possible
+    print(f"model: {MODEL_NOTE}", file=sys.stderr)
+    report = predict_paths(args.paths, progress=not args.no_progress and sys.stderr.isatty())
     text = format_report(report, fmt=args.format, top=args.top, segments=args.segments)
     write_report(text, args.output, summary=report.summary() if args.format != "text" else None)
     return 0 if report.predictions else 1

@@ -25,7 +25,7 @@ examples:
 """
 
 
-def add_parser(subparsers) -> argparse.ArgumentParser:
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     from ..profiles import PROFILES
 
     parser = subparsers.add_parser(

@@ -36,7 +36,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _embedder(args: argparse.Namespace) -> "Embedder":
+def _embedder(args: argparse.Namespace) -> Embedder:
     """The embedder ``--embedding`` asks for; a model is loaded only if an audio file needs embedding."""
     from ..cli import CommandError
     from ..retrieval import MfccStatsEmbedder

@@ -6,12 +6,15 @@ Signal figures (chapters 01-05) are in :mod:`.signal`, training and results figu
 :mod:`.results`, the retrieval map (13) in :mod:`.retrieval`, audio players in :mod:`.listen`; all
 are re-exported here.
 """
+from . import listen as _listen
+from . import results as _results
+from . import retrieval as _retrieval
+from . import signal as _signal
+from .listen import *  # noqa: F403
+from .results import *  # noqa: F403
+from .retrieval import *  # noqa: F403
+from .signal import *  # noqa: F403
 from .style import new_axes, savefig, use_style
-from .signal import *  # noqa: F401,F403
-from .results import *  # noqa: F401,F403
-from .retrieval import *  # noqa: F401,F403
-from .listen import *  # noqa: F401,F403
-from . import listen as _listen, results as _results, retrieval as _retrieval, signal as _signal
 
 __all__ = ["new_axes", "savefig", "use_style", *_signal.__all__, *_results.__all__, *_retrieval.__all__,
            *_listen.__all__]

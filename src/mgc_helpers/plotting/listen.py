@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["excerpt", "play", "audio_html", "audio_table"]
+__all__ = ["audio_html", "audio_table", "excerpt", "play"]
 
 
 def excerpt(y: np.ndarray, *, sr: int, seconds: float = 1.0, start: float = 0.0,

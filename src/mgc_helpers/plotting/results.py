@@ -4,20 +4,29 @@ Every function takes an optional ``ax`` and returns ``(fig, ax, artist)``.
 """
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
 from .style import new_axes
 
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+    from matplotlib.axes import Axes
+    from matplotlib.container import BarContainer
+    from matplotlib.figure import Figure
+    from matplotlib.image import AxesImage
+    from matplotlib.lines import Line2D
+
 __all__ = [
-    "plot_history",
-    "plot_histories",
-    "plot_training",
     "plot_confusion",
-    "plot_protocols",
-    "plot_per_genre",
+    "plot_histories",
+    "plot_history",
     "plot_paper_comparison",
+    "plot_per_genre",
+    "plot_protocols",
+    "plot_training",
 ]
 
 _METRIC_LABELS = {"accuracy": "accuracy", "loss": "cross-entropy loss", "rmse": "RMSE",
@@ -28,8 +37,8 @@ def _label(metric: str) -> str:
     return _METRIC_LABELS.get(metric, metric)
 
 
-def plot_history(history, *, metric: str = "accuracy", ax=None, label: str | None = None,
-                 color=None, validation: bool = True):
+def plot_history(history: pd.DataFrame, *, metric: str = "accuracy", ax: Axes | None = None, label: str | None = None,
+                 color: str | None = None, validation: bool = True) -> tuple[Figure, Axes, list[Line2D]]:
     """Training (solid) and validation (dashed) ``metric`` of one run over the epochs.
 
     Explained in ``07_mlp.ipynb``.
@@ -67,8 +76,8 @@ def plot_history(history, *, metric: str = "accuracy", ax=None, label: str | Non
     return fig, ax, lines
 
 
-def plot_histories(histories: Mapping[str, object], *, metric: str = "accuracy", ax=None,
-                   validation: bool = True, title: str | None = None):
+def plot_histories(histories: Mapping[str, object], *, metric: str = "accuracy", ax: Axes | None = None,
+                   validation: bool = True, title: str | None = None) -> tuple[Figure, Axes, list[Line2D]]:
     """Several runs' curves on one axes, one colour per model (the paper's Figures 6 and 7).
 
     Explained in ``10_results.ipynb``.
@@ -98,7 +107,8 @@ def plot_histories(histories: Mapping[str, object], *, metric: str = "accuracy",
     return fig, ax, lines
 
 
-def plot_training(histories: Mapping[str, object], *, axes=None, colors: Sequence[str] | None = None):
+def plot_training(histories: Mapping[str, object], *, axes: Sequence[Axes] | None = None,
+                  colors: Sequence[str] | None = None) -> tuple[Figure, Sequence[Axes], list[Line2D]]:
     """Accuracy (left) and loss on a log scale (right) of one or more runs over the epochs.
 
     Training curves are solid, validation curves dashed. Explained in ``07_mlp.ipynb``; used in
@@ -122,11 +132,11 @@ def plot_training(histories: Mapping[str, object], *, axes=None, colors: Sequenc
     if axes is None:
         fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
     else:
-        fig = axes[0].figure
+        fig = cast("Figure", axes[0].figure)
     lines = []
     for i, (label, history) in enumerate(histories.items()):
         color = colors[i] if colors is not None else f"C{i}"
-        for ax, metric in zip(axes, ("accuracy", "loss")):
+        for ax, metric in zip(axes, ("accuracy", "loss"), strict=False):
             lines += plot_history(history, metric=metric, ax=ax, label=label, color=color)[2]
     axes[0].set_title("accuracy")
     axes[1].set_title("loss (log scale)")
@@ -134,8 +144,8 @@ def plot_training(histories: Mapping[str, object], *, axes=None, colors: Sequenc
     return fig, axes, lines
 
 
-def plot_confusion(matrix: np.ndarray, genres: Sequence[str], *, normalize: bool = True, ax=None,
-                   title: str | None = None, annotate: bool = True):
+def plot_confusion(matrix: np.ndarray, genres: Sequence[str], *, normalize: bool = True, ax: Axes | None = None,
+                   title: str | None = None, annotate: bool = True) -> tuple[Figure, Axes, AxesImage]:
     """Confusion matrix: true genre down, predicted genre across.
 
     Explained in ``10_results.ipynb``.
@@ -182,7 +192,8 @@ def plot_confusion(matrix: np.ndarray, genres: Sequence[str], *, normalize: bool
     return fig, ax, image
 
 
-def plot_protocols(summary, *, metric: str = "accuracy", ax=None, title: str | None = None):
+def plot_protocols(summary: pd.DataFrame, *, metric: str = "accuracy",
+                   ax: Axes | None = None, title: str | None = None) -> tuple[Figure, Axes, list[BarContainer]]:
     """Mean ± std of ``metric`` per protocol (bars) and model (groups), from ``summarize_protocols``.
 
     Explained in ``10_results.ipynb``.
@@ -217,7 +228,8 @@ def plot_protocols(summary, *, metric: str = "accuracy", ax=None, title: str | N
     return fig, ax, bars
 
 
-def plot_per_genre(table, *, ax=None, title: str | None = None):
+def plot_per_genre(table: pd.DataFrame, *,
+                   ax: Axes | None = None, title: str | None = None) -> tuple[Figure, Axes, list[BarContainer]]:
     """Grouped bars of per-genre accuracy: genres across, one bar per column of ``table``.
 
     Explained in ``10_results.ipynb``.
@@ -247,8 +259,9 @@ def plot_per_genre(table, *, ax=None, title: str | None = None):
     return fig, ax, bars
 
 
-def plot_paper_comparison(table, *, column_paper: str = "paper", column_run: str = "this run", ax=None,
-                          ylabel: str = "test accuracy"):
+def plot_paper_comparison(table: pd.DataFrame, *, column_paper: str = "paper", column_run: str = "this run",
+                          ax: Axes | None = None,
+                          ylabel: str = "test accuracy") -> tuple[Figure, Axes, list[BarContainer]]:
     """Paper's value and this run's value side by side for each model (Table 2 as bars).
 
     Explained in ``10_results.ipynb``.

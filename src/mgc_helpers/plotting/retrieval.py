@@ -4,18 +4,24 @@ Every function takes an optional ``ax`` and returns ``(fig, ax, artist)``.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from .style import new_axes
 
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+    from matplotlib.collections import PathCollection
+    from matplotlib.figure import Figure
+
 __all__ = ["plot_embedding_map"]
 
 
-def plot_embedding_map(coords: np.ndarray, labels: np.ndarray, genres: Sequence[str], *, ax=None,
+def plot_embedding_map(coords: np.ndarray, labels: np.ndarray, genres: Sequence[str], *, ax: Axes | None = None,
                        highlight: Sequence[int] | None = None, title: str | None = None,
-                       size: float = 14.0):
+                       size: float = 14.0) -> tuple[Figure, Axes, PathCollection]:
     """Tracks as points of a 2-D map (from :func:`mgc_helpers.retrieval.map_2d`), coloured by genre.
 
     Explained in ``13_retrieval.ipynb``.
@@ -47,7 +53,8 @@ def plot_embedding_map(coords: np.ndarray, labels: np.ndarray, genres: Sequence[
     from matplotlib.colors import ListedColormap
 
     fig, ax = new_axes(ax, figsize=(6.0, 4.5))
-    cmap = ListedColormap(plt.get_cmap("tab10" if len(genres) <= 10 else "tab20").colors[: len(genres)])
+    palette = cast(ListedColormap, plt.get_cmap("tab10" if len(genres) <= 10 else "tab20"))
+    cmap = ListedColormap(cast(Sequence[Any], palette.colors)[: len(genres)])
     scatter = ax.scatter(coords[:, 0], coords[:, 1], c=labels, cmap=cmap, vmin=-0.5,
                          vmax=len(genres) - 0.5, s=size, linewidths=0)
     handles = [plt.Line2D([], [], marker="o", linestyle="", color=cmap(i), label=g) for i, g in enumerate(genres)]

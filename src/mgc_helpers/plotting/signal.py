@@ -5,6 +5,8 @@ and returns ``(fig, ax, artist)``. Images are rasterised so that SVG files stay 
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import matplotlib
 import numpy as np
 from matplotlib.collections import LineCollection
@@ -13,8 +15,21 @@ from matplotlib.ticker import FuncFormatter
 from ..config import PAPER_CONFIG
 from .style import STYLE, new_axes
 
-__all__ = ["plot_waveform", "plot_spectrum", "plot_spectrogram", "plot_filterbank", "plot_mfcc",
-           "plot_cepstrum"]
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.collections import QuadMesh
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+__all__ = [
+    "plot_cepstrum",
+    "plot_filterbank",
+    "plot_mfcc",
+    "plot_spectrogram",
+    "plot_spectrum",
+    "plot_waveform",
+]
 
 _SR = PAPER_CONFIG.sample_rate
 _HOP = PAPER_CONFIG.hop_length
@@ -27,7 +42,7 @@ def _hz_label(f: float) -> str:
     return f"{f / 1000:g}k" if f >= 1000 else f"{f:g}"
 
 
-def _colorbar(fig, ax, artist, label: str) -> None:
+def _colorbar(fig: Figure, ax: Axes, artist: ScalarMappable, label: str) -> None:
     cb = fig.colorbar(artist, ax=ax, pad=0.01, fraction=0.05)
     cb.set_label(label)
 
@@ -41,8 +56,10 @@ def _edges(centres: np.ndarray) -> np.ndarray:
     return np.concatenate([[2 * centres[0] - mid[0]], mid, [2 * centres[-1] - mid[-1]]])
 
 
-def plot_waveform(y: np.ndarray, *, sr: float = _SR, ax=None, offset: float = 0.0, title: str | None = None,
-                  color: str | None = None, label: str | None = None, **line_kwargs):
+def plot_waveform(y: np.ndarray, *, sr: float = _SR,
+                  ax: Axes | None = None, offset: float = 0.0, title: str | None = None,
+                  color: str | None = None, label: str | None = None,
+                  **line_kwargs: Any) -> tuple[Figure, Axes, Line2D]:
     """Amplitude against time (s).
 
     Parameters
@@ -79,10 +96,10 @@ def plot_waveform(y: np.ndarray, *, sr: float = _SR, ax=None, offset: float = 0.
     return fig, ax, line
 
 
-def plot_spectrum(frequencies: np.ndarray, power: np.ndarray, *, ax=None, db: bool = True,
+def plot_spectrum(frequencies: np.ndarray, power: np.ndarray, *, ax: Axes | None = None, db: bool = True,
                   fmin: float = 0.0, fmax: float | None = None, log_freq: bool = False,
                   title: str | None = None, color: str | None = None, label: str | None = None,
-                  top_db: float | None = 80.0, **line_kwargs):
+                  top_db: float | None = 80.0, **line_kwargs: Any) -> tuple[Figure, Axes, Line2D]:
     """Power spectrum against frequency (Hz), in dB relative to its maximum by default.
 
     Parameters
@@ -92,7 +109,7 @@ def plot_spectrum(frequencies: np.ndarray, power: np.ndarray, *, ax=None, db: bo
     db : bool
         Plot :math:`10 \\log_{10}(P / \\max P)` (clipped ``top_db`` below 0) instead of ``P``.
     fmin, fmax : float
-        Frequency range shown (``fmax=None``: the highest bin).
+        Frequency range shown (``fmax: Axes | None = None``: the highest bin).
     log_freq : bool
         Logarithmic frequency axis.
 
@@ -123,11 +140,11 @@ def plot_spectrum(frequencies: np.ndarray, power: np.ndarray, *, ax=None, db: bo
     return fig, ax, line
 
 
-def plot_spectrogram(S_db: np.ndarray, *, sr: float = _SR, hop_length: int = _HOP, ax=None,
+def plot_spectrogram(S_db: np.ndarray, *, sr: float = _SR, hop_length: int = _HOP, ax: Axes | None = None,
                      y_axis: str = "linear", n_fft: int | None = None, fmin: float = 0.0,
                      fmax: float | None = None, htk: bool = False, colorbar: bool = True,
                      title: str | None = None, cmap: str | None = None, vmin: float | None = None,
-                     vmax: float | None = None, label: str = "dB"):
+                     vmax: float | None = None, label: str = "dB") -> tuple[Figure, Axes, QuadMesh]:
     """A (dB) spectrogram as an image: time (s) across, frequency up.
 
     Parameters
@@ -201,9 +218,9 @@ def plot_spectrogram(S_db: np.ndarray, *, sr: float = _SR, hop_length: int = _HO
     return fig, ax, mesh
 
 
-def plot_filterbank(fb: np.ndarray, *, sr: float = _SR, n_fft: int | None = None, ax=None,
+def plot_filterbank(fb: np.ndarray, *, sr: float = _SR, n_fft: int | None = None, ax: Axes | None = None,
                     every: int = 1, fmax: float | None = None, cmap: str = "viridis",
-                    title: str | None = None, linewidth: float = 0.9):
+                    title: str | None = None, linewidth: float = 0.9) -> tuple[Figure, Axes, LineCollection]:
     """Triangular mel filters against frequency (the paper's Figure 1).
 
     Parameters
@@ -250,9 +267,9 @@ def plot_filterbank(fb: np.ndarray, *, sr: float = _SR, n_fft: int | None = None
     return fig, ax, lines
 
 
-def plot_mfcc(M: np.ndarray, *, sr: float = _SR, hop_length: int = _HOP, ax=None,
+def plot_mfcc(M: np.ndarray, *, sr: float = _SR, hop_length: int = _HOP, ax: Axes | None = None,
               colorbar: bool = True, title: str | None = None, cmap: str = "coolwarm",
-              symmetric: bool = True, vmax: float | None = None, first: int = 0):
+              symmetric: bool = True, vmax: float | None = None, first: int = 0) -> tuple[Figure, Axes, QuadMesh]:
     """MFCC matrix as a heat map: time across, coefficient index up (the paper's Figure 2).
 
     Parameters
@@ -299,8 +316,9 @@ def plot_mfcc(M: np.ndarray, *, sr: float = _SR, hop_length: int = _HOP, ax=None
     return fig, ax, mesh
 
 
-def plot_cepstrum(c: np.ndarray, *, sr: float = _SR, ax=None, qmax: float = 0.02, qmin: float = 0.0,
-                  title: str | None = None, color: str | None = None, **line_kwargs):
+def plot_cepstrum(c: np.ndarray, *, sr: float = _SR, ax: Axes | None = None, qmax: float = 0.02, qmin: float = 0.0,
+                  title: str | None = None, color: str | None = None,
+                  **line_kwargs: Any) -> tuple[Figure, Axes, Line2D]:
     """Real cepstrum against quefrency (ms), between ``qmin`` and ``qmax`` seconds.
 
     Returns

@@ -2,15 +2,20 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Any, cast
 
 import matplotlib
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 #: Default figure size in inches (wide, for a book column).
 FIGSIZE = (8.0, 3.0)
 
-STYLE = {
+STYLE: dict[str, Any] = {
     "figure.dpi": 100,
     "savefig.dpi": 120,
     "axes.grid": True,
@@ -29,21 +34,21 @@ STYLE = {
 
 def use_style() -> None:
     """Apply the book's matplotlib settings globally (notebooks call this once)."""
-    matplotlib.rcParams.update(STYLE)
+    matplotlib.rcParams.update(STYLE)  # type: ignore[arg-type]  # keys are rc names
 
 
-def new_axes(ax=None, *, figsize: tuple[float, float] = FIGSIZE):
+def new_axes(ax: Axes | None = None, *, figsize: tuple[float, float] = FIGSIZE) -> tuple[Figure, Axes]:
     """Return ``(fig, ax)``: the given axes and its figure, or a new figure with one axes."""
     import matplotlib.pyplot as plt
 
     if ax is not None:
-        return ax.figure, ax
-    with matplotlib.rc_context(STYLE):
+        return cast("Figure", ax.figure), ax
+    with matplotlib.rc_context(STYLE):  # type: ignore[arg-type]  # keys are rc names
         fig, ax = plt.subplots(figsize=figsize)
     return fig, ax
 
 
-def savefig(fig, path: str | os.PathLike, *, formats: Iterable[str] = ("png", "svg")) -> list[Path]:
+def savefig(fig: Figure, path: str | os.PathLike, *, formats: Iterable[str] = ("png", "svg")) -> list[Path]:
     """Save ``fig`` as ``path`` with each suffix in ``formats``; returns the written paths.
 
     SVG output has a fixed hash salt and no date, so the same figure gives the same bytes.

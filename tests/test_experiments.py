@@ -1,0 +1,104 @@
+"""Tests of mgc_helpers.experiments: the protocol grid (train, test, save, resume, summarise)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mgc_helpers import experiments as X
+from mgc_helpers.config import FeatureConfig
+from mgc_helpers.segments import SegmentSet
+from mgc_helpers.splits import Split
+
+
+def test_mean_std_formatting():
+    assert X.mean_std(0.74512, 0.0123) == "0.745 ± 0.012"
+    assert X.mean_std(0.5, float("nan")) == "0.500"
+
+
+def _toy_grid_data() -> SegmentSet:
+    rng = np.random.default_rng(0)
+    n_tracks, per_track = 12, 3
+    y = np.repeat(np.arange(n_tracks) % 2, per_track)
+    X = rng.standard_normal((n_tracks * per_track, 13, 13)).astype(np.float32)
+    X[:, :, 0] += 3 * y[:, None]
+    return SegmentSet(X=X, y=y, track=np.repeat([f"t{i:02d}" for i in range(n_tracks)], per_track),
+                      group=np.repeat([f"g{i // 2}" for i in range(n_tracks)], per_track),
+                      segment=np.tile(np.arange(per_track), n_tracks), genres=("a", "b"),
+                      config=FeatureConfig(track_duration=3.0))
+
+
+def _fixed_split(segments, protocol, *, seed=0):
+    n = len(segments)
+    order = np.random.default_rng(seed).permutation(n)
+    return Split(f"{protocol} (seed {seed})", order[: n // 2], order[n // 2: 3 * n // 4], order[3 * n // 4:])
+
+
+def _counting_split(calls: list[tuple[str, int]]):
+    """A split function for run_protocols that records each (protocol, seed) it is asked for."""
+    def split_fn(segments, protocol, *, seed=0):
+        calls.append((protocol, seed))
+        return _fixed_split(segments, protocol, seed=seed)
+    return split_fn
+
+
+def test_protocol_grid_is_tidy_saved_and_resumes(tmp_path):
+    segs = _toy_grid_data()
+    out = tmp_path / "grid.csv"
+    calls: list[tuple[str, int]] = []
+    split_fn = _counting_split(calls)
+
+    grid = X.run_protocols(segs, models=("mlp",), protocols=("segment", "track"), seeds=(0, 1), epochs=1,
+                           batch_size=8, out=out, split_fn=split_fn)
+    assert len(grid) == 4 and len(calls) == 4
+    assert grid[["protocol", "seed"]].values.tolist() == [["segment", 0], ["segment", 1],
+                                                          ["track", 0], ["track", 1]]
+    assert set(X.GRID_KEYS) | set(X.GRID_METRICS) <= set(grid.columns)
+    assert grid["n_test"].eq(9).all() and grid["accuracy"].between(0, 1).all()
+    saved = pd.read_csv(out)
+    assert len(saved) == 4
+
+    # an interrupted grid: drop the last run from the file; only that run is trained again
+    saved.iloc[:3].to_csv(out, index=False)
+    calls.clear()
+    again = X.run_protocols(segs, models=("mlp",), protocols=("segment", "track"), seeds=(0, 1), epochs=1,
+                            batch_size=8, out=out, split_fn=split_fn)
+    assert calls == [("track", 1)]
+    np.testing.assert_allclose(again["accuracy"], grid["accuracy"])
+    assert len(pd.read_csv(out)) == 4
+
+    # a different setting (more epochs) is a different cell
+    calls.clear()
+    X.run_protocols(segs, models=("mlp",), protocols=("segment",), seeds=(0,), epochs=2, batch_size=8,
+                    out=out, split_fn=split_fn)
+    assert calls == [("segment", 0)] and len(pd.read_csv(out)) == 5
+
+    summary = X.summarize_protocols(grid)
+    assert summary.index.tolist() == [("mlp", "segment"), ("mlp", "track")]
+    assert summary["n_seeds"].tolist() == [2, 2]
+    row = grid[grid["protocol"] == "segment"]["accuracy"]
+    assert summary.loc[("mlp", "segment"), "accuracy_mean"] == pytest.approx(row.mean())
+    assert summary.loc[("mlp", "segment"), "accuracy_std"] == pytest.approx(row.std(ddof=1))
+    table = X.protocol_table(summary)
+    assert " ± " in table.loc[("mlp", "track"), "accuracy"]
+
+
+def test_protocol_grid_with_the_real_splits():
+    segs = _toy_grid_data()
+    grid = X.run_protocols(segs, models=("mlp",), protocols=("track",), seeds=(0,), epochs=1, batch_size=8)
+    assert len(grid) == 1 and grid.loc[0, "n_test_tracks"] == 3  # 25 % of 12 tracks
+
+
+def test_protocol_grid_does_not_reuse_runs_on_other_data(tmp_path):
+    segs = _toy_grid_data()
+    out = tmp_path / "grid.csv"
+    calls: list[tuple[str, int]] = []
+    split_fn = _counting_split(calls)
+
+    X.run_protocols(segs, models=("mlp",), protocols=("segment",), seeds=(0,), epochs=1, batch_size=8,
+                    out=out, split_fn=split_fn)
+    changed = segs.subset(np.arange(len(segs)))
+    changed.X[0, 0, 0] += 1.0  # same sizes and settings, different segments (e.g. a re-rendered dataset)
+    X.run_protocols(changed, models=("mlp",), protocols=("segment",), seeds=(0,), epochs=1, batch_size=8,
+                    out=out, split_fn=split_fn)
+    assert len(calls) == 2 and len(pd.read_csv(out)) == 2
