@@ -6,7 +6,8 @@
   ``MGC_CACHE_DIR``, ``MGC_RESULTS_DIR``), removed at the end: the test suite never writes into the
   checkout, and never leaves a model that ``mgc predict`` could pick up.
 * At the end of the session the checkout is compared with its state at the start; a file or folder
-  the tests created there fails the run, with its name.
+  the tests created there fails the run, with its name. The one exception is the screenshot folder
+  that ``MGC_SCREENSHOTS`` asks for (``.ci/run`` sets it to ``_build/screenshots``).
 """
 from __future__ import annotations
 
@@ -30,10 +31,11 @@ os.environ["MGC_RESULTS_DIR"] = str(_SESSION_DIR / "results")
 
 
 def _untracked() -> set[str] | None:
-    """Untracked and ignored paths of the checkout (folders collapsed), or None outside git."""
+    """Untracked and ignored files of the checkout (the virtual environment left out), or None outside git."""
     try:
-        out = subprocess.run(["git", "status", "--porcelain", "--ignored", "--untracked-files=normal"],
-                             cwd=ROOT, capture_output=True, text=True, check=True, timeout=60).stdout
+        out = subprocess.run(["git", "status", "--porcelain", "--ignored=traditional", "--untracked-files=all",
+                              "--", ".", ":(exclude).venv", ":(exclude)**/__pycache__"],
+                             cwd=ROOT, capture_output=True, text=True, check=True, timeout=120).stdout
     except (OSError, subprocess.SubprocessError):
         return None
     return {line[3:] for line in out.splitlines()
@@ -43,12 +45,29 @@ def _untracked() -> set[str] | None:
 _BEFORE = _untracked()
 
 
+def _requested_output(entry: str) -> bool:
+    """Whether ``entry`` is (or holds only) the screenshot folder a caller asked for with MGC_SCREENSHOTS.
+
+    ``.ci/run`` sets ``MGC_SCREENSHOTS=_build/screenshots`` so that a person can look at the book;
+    that folder is the one thing the tests may write into the checkout, and only when asked to.
+    """
+    target = os.environ.get("MGC_SCREENSHOTS")
+    if not target:
+        return False
+    try:
+        rel = Path(target).resolve().relative_to(ROOT).as_posix().rstrip("/") + "/"
+    except ValueError:
+        return False
+    entry = entry.rstrip("/") + "/"
+    return rel.startswith(entry) or entry.startswith(rel)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     shutil.rmtree(_SESSION_DIR, ignore_errors=True)
     if _BEFORE is None:
         return
     after = _untracked()
-    new = sorted((after or set()) - _BEFORE)
+    new = sorted(p for p in (after or set()) - _BEFORE if not _requested_output(p))
     if new:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         message = ("the test suite wrote into the checkout (tests must use temporary folders): "
