@@ -4,56 +4,17 @@ from __future__ import annotations
 import json
 import time
 
-import numpy as np
 import pytest
 import soundfile as sf
 
-from mgc_helpers import training
-from mgc_helpers.audio import segment_signal
 from mgc_helpers.cli import main
-from mgc_helpers.config import FeatureConfig
-from mgc_helpers.mfcc_fast import mfcc_segments
-from mgc_helpers.segments import SegmentSet
-from mgc_helpers.splits import Split
 
-#: 3-s "tracks" in 10 segments of 0.3 s, as in test_predict.py.
-TINY = FeatureConfig(track_duration=3.0)
-SR = TINY.sample_rate
-GENRES = ("classical", "metal")
-
-
-def low_tone(seconds, *, seed=0, sr=SR):
-    rng = np.random.default_rng(seed)
-    t = np.arange(int(seconds * sr)) / sr
-    f0 = 150 + 50 * rng.random()
-    return (0.5 * np.sin(2 * np.pi * f0 * t)).astype(np.float32)
-
-
-def bright_noise(seconds, *, seed=0, sr=SR):
-    rng = np.random.default_rng(seed)
-    return (0.3 * np.diff(rng.standard_normal(int(seconds * sr)), prepend=0)).astype(np.float32)
-
-
-MAKERS = {"classical": low_tone, "metal": bright_noise}
+from _tiny_model import SR, bright_noise, low_tone, train_tiny_model
 
 
 @pytest.fixture(scope="module")
 def model_path(tmp_path_factory):
-    rows, y, track = [], [], []
-    for label, genre in enumerate(GENRES):
-        for t in range(8):
-            X = mfcc_segments(segment_signal(MAKERS[genre](3.0, seed=t), config=TINY), config=TINY)
-            rows.append(X)
-            y += [label] * len(X)
-            track += [f"{genre}.{t:05d}"] * len(X)
-    segs = SegmentSet(X=np.concatenate(rows), y=np.array(y), track=np.array(track), group=np.array(track),
-                      segment=np.tile(np.arange(10), 16), genres=GENRES, config=TINY)
-    index = np.random.default_rng(0).permutation(len(segs))
-    split = Split("test", np.sort(index[40:]), np.sort(index[20:40]), np.sort(index[:20]))
-    trained = training.train(segs, split, model="cnn", epochs=8, batch_size=16, seed=0, learning_rate=1e-3,
-                             standardize=True)
-    out = tmp_path_factory.mktemp("results") / "quick" / "models" / "cnn"
-    return training.save_model(trained, out)["model"]
+    return train_tiny_model("cnn", tmp_path_factory.mktemp("results"))
 
 
 @pytest.fixture()
