@@ -263,8 +263,63 @@ def test_R21_no_default_model_is_an_error_not_another_model(tmp_path, capsys, mo
     assert "default model" in err and "does not exist" in err and "--model" in err
 
 
+def test_R22_embedding_extraction_reports_bad_files(messy, tmp_path):
+    from mgc_helpers import musicnn
+
+    base = messy / "genres_original"
+    write(base / "metal" / "metal.00006.wav", tone(0.01))  # 10 ms: shorter than one 32-ms window
+    ds = load_dataset(messy)
+    emb = musicnn.embed_dataset(ds, cache_dir=tmp_path / "cache", n_jobs=1)
+    skipped, warned = _reasons(emb.skipped), _reasons(emb.warnings)
+    assert "NaN or infinite" in skipped["metal.00003.wav"]                                 # R12
+    assert "too short" in skipped["metal.00006.wav"]
+    assert "metal.00004.wav" in skipped                                                   # R6, from load_dataset
+    assert "silent" in warned["blues.00003.wav"] and "repeated" in warned["blues.00004.wav"]  # R8, R9
+    kept = set(emb.track)
+    assert {"blues.00003", "blues.00004", "blues.00002"} <= kept and "metal.00003" not in kept
+    # nothing lost: every track of the dataset is either embedded or reported
+    assert len(emb) + len(emb.skipped) == len(ds.tracks) + len(ds.skipped)
+    assert emb.patch_X.shape[0] == int(np.bincount(emb.patch_track).sum()) and emb.patch_X.shape[1] == 200
+    # the same files through `mgc predict --model musicnn`: reported, not lost
+    assert main(["predict", "--model", "musicnn", "--no-progress", str(base / "metal" / "metal.00003.wav"),
+                 str(base / "metal" / "metal.00006.wav")]) == 1
+
+
+def test_R23_embedding_cache_of_other_files_is_not_reused(messy, tmp_path):
+    import warnings
+
+    from mgc_helpers import musicnn
+
+    ds = load_dataset(messy)
+    first = musicnn.embed_dataset(ds, cache_dir=tmp_path / "cache", n_jobs=1)
+    assert first.info["cache"] == "miss"
+    again = musicnn.embed_dataset(ds, cache_dir=tmp_path / "cache", n_jobs=1)
+    assert again.info["cache"] == "hit" and np.array_equal(again.patch_X, first.patch_X)
+    assert _reasons(again.warnings) == _reasons(first.warnings)
+    Path(again.info["cache_file"]).write_bytes(b"not an npz")
+    with pytest.warns(CacheWarning, match="unusable"):
+        rebuilt = musicnn.embed_dataset(ds, cache_dir=tmp_path / "cache", n_jobs=1)
+    assert rebuilt.info["cache"] == "rebuilt" and np.allclose(rebuilt.X, first.X, atol=1e-6)
+    write(messy / "genres_original" / "blues" / "blues.00001.wav", tone(6.0, f=500.0))  # a changed file
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CacheWarning)
+        changed = musicnn.embed_dataset(load_dataset(messy), cache_dir=tmp_path / "cache", n_jobs=1)
+    assert changed.info["cache"] == "miss" and changed.info["cache_file"] != first.info["cache_file"]
+
+
+def test_R24_probe_file_that_is_missing_damaged_or_not_a_probe(tmp_path, capsys):
+    write(tmp_path / "a.wav", tone(3.0))
+    (tmp_path / "damaged.npz").write_bytes(b"PK\x03\x04 damaged")
+    np.savez(tmp_path / "other.npz", weights=np.zeros(3))
+    for name, words in (("absent.npz", "no such probe file"), ("damaged.npz", "not a readable .npz"),
+                        ("other.npz", "no probe metadata")):
+        assert main(["predict", "--model", str(tmp_path / name), str(tmp_path / "a.wav")]) == 2
+        err = capsys.readouterr().err
+        assert name in err and words in err and "Traceback" not in err
+
+
 def test_every_row_has_a_test():
     rows = set(re.findall(r"^\* - (R\d+)$", (ROOT / "book" / "bad_input.md").read_text(), flags=re.M))
     tested = {name.split("_")[1] for name in globals() if name.startswith("test_R")}
-    assert rows == {f"R{i}" for i in range(1, 22)}
+    assert rows == {f"R{i}" for i in range(1, 25)}
     assert rows == tested

@@ -113,7 +113,7 @@ MSD_TAGS: tuple[str, ...] = (
 )
 
 #: Bumped whenever a change here changes the embeddings; part of :func:`embedding_cache_key`.
-PIPELINE_VERSION = 1
+PIPELINE_VERSION = 2  # 2: the cache also keeps every patch (segment-level transfer, 13_transfer)
 
 _RESOURCES = Path(__file__).resolve().parent / "resources" / "musicnn"
 _WEIGHTS = _RESOURCES / "msd_musicnn.npz"
@@ -760,6 +760,17 @@ class DatasetEmbeddings:
         The dataset's unreadable files and the tracks that failed here, with reasons.
     info : dict
         ``cache`` (``"hit"``, ``"miss"``, ``"rebuilt"``, ``"off"``), ``cache_file``, ``seconds``.
+    patch_X : np.ndarray, shape (n_patches, 200), float32
+        Penultimate layer of every 3-s patch of every track, tracks in order, patches in time order.
+    patch_tags : np.ndarray, shape (n_patches, 50), float32
+        Tag probabilities of every patch.
+    patch_track : np.ndarray of int, shape (n_patches,)
+        Row of :attr:`X` (the track) each patch belongs to.
+    patch_index : np.ndarray of int, shape (n_patches,)
+        Position of the patch in its track (0 = the first 3 s), as ``SegmentSet.segment``.
+    warnings : list of Skipped
+        Tracks kept but worth a look, with the reason: silent, shorter than one 3-s patch (repeated
+        to fill it), a tail left out. As ``SegmentSet.warnings`` of the MFCC pipeline.
     """
 
     X: np.ndarray
@@ -770,6 +781,11 @@ class DatasetEmbeddings:
     genres: tuple[str, ...]
     skipped: list[Skipped] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
+    patch_X: np.ndarray = field(default_factory=lambda: np.zeros((0, EMBEDDING_SIZE), np.float32))
+    patch_tags: np.ndarray = field(default_factory=lambda: np.zeros((0, len(MSD_TAGS)), np.float32))
+    patch_track: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    patch_index: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    warnings: list[Skipped] = field(default_factory=list)
 
     def __len__(self) -> int:
         return int(self.X.shape[0])
@@ -786,8 +802,8 @@ def embedding_cache_key(dataset: Dataset) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def _embed_chunk(paths: list[str], threads: int | None) -> list[tuple[np.ndarray, np.ndarray] | str]:
-    """Worker: tags and embedding of each file, or the reason it failed."""
+def _embed_chunk(paths: list[str], threads: int | None) -> list[MusicnnOutput | str]:
+    """Worker: the analysis of each file, or the reason it failed (the same checks as ``mgc predict``)."""
     if threads is not None:
         import tensorflow as tf
 
@@ -798,14 +814,21 @@ def _embed_chunk(paths: list[str], threads: int | None) -> list[tuple[np.ndarray
             pass
     from .audio import AudioError
 
-    out: list[tuple[np.ndarray, np.ndarray] | str] = []
+    out: list[MusicnnOutput | str] = []
     for p in paths:
         try:
             r = analyse_file(p)
-            out.append((r.tags.astype(np.float32), r.embedding.astype(np.float32)))
         except AudioError as exc:
             out.append(exc.reason)
+            continue
+        out.append(MusicnnOutput(r.patch_tags.astype(np.float32), r.patch_embeddings.astype(np.float32),
+                                 r.duration, r.notes))
     return out
+
+
+def _worth_a_warning(out: MusicnnOutput) -> bool:
+    """Silence and clips shorter than one patch are reported; a short tail left out is not."""
+    return any(n.startswith(("silent", "shorter")) for n in out.notes)
 
 
 def embed_dataset(dataset: Dataset, *, cache_dir: str | os.PathLike | None = None, n_jobs: int | None = 1,
@@ -868,7 +891,11 @@ def embed_dataset(dataset: Dataset, *, cache_dir: str | os.PathLike | None = Non
                 raise ValueError("its cache key does not match the dataset and weights")
             result = DatasetEmbeddings(a["X"], a["tags"], a["y"], a["track"], a["group"], tuple(dataset.genres),
                                        [Skipped(Path(p), str(r))
-                                        for p, r in zip(a["skipped_path"], a["skipped_reason"], strict=False)])
+                                        for p, r in zip(a["skipped_path"], a["skipped_reason"], strict=False)],
+                                       patch_X=a["patch_X"], patch_tags=a["patch_tags"],
+                                       patch_track=a["patch_track"], patch_index=a["patch_index"],
+                                       warnings=[Skipped(Path(p), str(r)) for p, r in
+                                                 zip(a["warning_path"], a["warning_reason"], strict=False)])
             result.skipped = list(dataset.skipped) + result.skipped
             result.info = {"cache": "hit", "cache_file": str(final), "seconds": time.perf_counter() - start}
             return result
@@ -891,14 +918,26 @@ def embed_dataset(dataset: Dataset, *, cache_dir: str | os.PathLike | None = Non
     flat = [r for chunk in results for r in chunk]
     keep = [i for i, r in enumerate(flat) if not isinstance(r, str)]
     failed = [Skipped(tracks[i].path, r) for i, r in enumerate(flat) if isinstance(r, str)]
-    X = np.stack([flat[i][1] for i in keep]) if keep else np.zeros((0, EMBEDDING_SIZE), np.float32)
-    T = np.stack([flat[i][0] for i in keep]) if keep else np.zeros((0, len(MSD_TAGS)), np.float32)
+    outs = [cast(MusicnnOutput, flat[i]) for i in keep]
+    X = np.stack([o.embedding for o in outs]) if keep else np.zeros((0, EMBEDDING_SIZE), np.float32)
+    T = np.stack([o.tags for o in outs]) if keep else np.zeros((0, len(MSD_TAGS)), np.float32)
+    PX = np.concatenate([o.patch_embeddings for o in outs]) if keep else np.zeros((0, EMBEDDING_SIZE), np.float32)
+    PT = np.concatenate([o.patch_tags for o in outs]) if keep else np.zeros((0, len(MSD_TAGS)), np.float32)
+    PR = np.concatenate([np.full(o.n_patches, r, np.int64) for r, o in enumerate(outs)]) if keep \
+        else np.zeros(0, np.int64)
+    PI = np.concatenate([np.arange(o.n_patches, dtype=np.int64) for o in outs]) if keep else np.zeros(0, np.int64)
     y = np.array([mapping[tracks[i].genre] for i in keep], dtype=np.int64)
     track = _strings(tracks[i].track_id for i in keep)
     group = _strings((tracks[i].artist or tracks[i].track_id) for i in keep)
-    result = DatasetEmbeddings(X, T, y, track, group, tuple(dataset.genres), failed)
+    result = DatasetEmbeddings(X.astype(np.float32), T.astype(np.float32), y, track, group, tuple(dataset.genres),
+                               failed, patch_X=PX, patch_tags=PT, patch_track=PR, patch_index=PI,
+                               warnings=[Skipped(tracks[i].path, "; ".join(o.notes))
+                                         for i, o in zip(keep, outs, strict=True) if _worth_a_warning(o)])
     if cache:
-        _write_npz(final, {"X": X, "tags": T, "y": y, "track": track, "group": group,
+        _write_npz(final, {"X": result.X, "tags": result.tags, "y": y, "track": track, "group": group,
+                           "patch_X": PX, "patch_tags": PT, "patch_track": PR, "patch_index": PI,
+                           "warning_path": _strings(str(w.path) for w in result.warnings),
+                           "warning_reason": _strings(w.reason for w in result.warnings),
                            "skipped_path": _strings(str(s.path) for s in failed),
                            "skipped_reason": _strings(s.reason for s in failed), "cache_key": np.array(key)})
     result.skipped = list(dataset.skipped) + failed

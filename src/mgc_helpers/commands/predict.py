@@ -18,7 +18,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="trained model (.keras, with its .json beside it); default: the default profile's "
                              "CNN, results/default/models/cnn.keras (made by `mgc reproduce`). `--model musicnn`: "
                              "the pretrained musicnn tagger (Million Song Dataset tags, zero-shot genre; see "
-                             "mgc_helpers.zeroshot)")
+                             "mgc_helpers.zeroshot). `--model PATH.npz`: a linear probe on musicnn's embedding, "
+                             "saved by chapter 13 as results/<run>/models/musicnn_probe.npz")
     parser.add_argument("--top", type=int, default=3, help="how many genres to show per track (default 3)")
     parser.add_argument("--segments", action="store_true", help="also show each 3-second segment's genre")
     parser.add_argument("--format", choices=("text", "json", "csv"), default="text", help="output format")
@@ -33,6 +34,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.model is not None and str(args.model) == "musicnn":  # the pretrained tagger, zero-shot
         return run_musicnn(args)
+    if args.model is not None and Path(args.model).suffix.lower() == ".npz":  # a probe of 13_transfer
+        return run_probe(args)
     if args.top < 1:
         raise CommandError(f"--top must be at least 1, got {args.top}")
     try:
@@ -77,6 +80,30 @@ def run_musicnn(args: argparse.Namespace) -> int:
     prefer_onednn()  # this process only tags: oneDNN's faster convolutions, where still possible
     print(f"model: {MODEL_NOTE}", file=sys.stderr)
     report = predict_paths(args.paths, progress=not args.no_progress and sys.stderr.isatty())
+    text = format_report(report, fmt=args.format, top=args.top, segments=args.segments)
+    write_report(text, args.output, summary=report.summary() if args.format != "text" else None)
+    return 0 if report.predictions else 1
+
+
+def run_probe(args: argparse.Namespace) -> int:
+    """``mgc predict --model PATH.npz``: a linear probe on musicnn's embedding (:mod:`mgc_helpers.transfer`)."""
+    from ..cli import CommandError, write_report
+    from ..musicnn import prefer_onednn
+    from ..predict import format_report
+    from ..transfer import ProbeFileError, load_probe, predict_paths
+
+    if args.top < 1:
+        raise CommandError(f"--top must be at least 1, got {args.top}")
+    try:
+        probe = load_probe(args.model)
+    except (FileNotFoundError, ProbeFileError) as exc:
+        raise CommandError(f"cannot load model {args.model}: {exc}") from None
+    prefer_onednn()  # this process only embeds: oneDNN's faster convolutions, where still possible
+    print(f"model: {args.model} (given with --model)\n       {probe.describe()}", file=sys.stderr)
+    report = predict_paths(args.paths, probe, progress=not args.no_progress and sys.stderr.isatty())
+    if report.caveat:
+        print(f"note: {report.caveat}", file=sys.stderr)
+    report.model_path = str(args.model)
     text = format_report(report, fmt=args.format, top=args.top, segments=args.segments)
     write_report(text, args.output, summary=report.summary() if args.format != "text" else None)
     return 0 if report.predictions else 1
