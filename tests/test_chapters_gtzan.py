@@ -1,7 +1,7 @@
 """Every data chapter runs on GTZAN as users have it: short clips, a corrupt file, part of the tracks.
 
 The test writes a small GTZAN-shaped copy (the WAV layout, real GTZAN clip names so that the
-packaged artist lists apply) with the faults real copies have, then runs chapters 06-11 on it with
+packaged artist lists apply) with the faults real copies have, then runs chapters 06-11 and 13 on it with
 ``mgc reproduce --dataset gtzan`` (one epoch; the rest of the ``quick`` profile):
 
 * the very first clip, ``blues.00000.wav``, is 12 s long (a chapter must not assume 30 s);
@@ -69,8 +69,8 @@ def gtzan_copy(tmp_path_factory) -> Path:
 def test_every_data_chapter_runs_on_a_real_style_gtzan_copy(gtzan_copy, tmp_path):
     out = tmp_path / "out"
     result = reproduce(dataset="gtzan", data_dir=gtzan_copy, profile="quick", epochs=1, out=out,
-                       notebooks="06,07,08,09,10,11", book=False, root=ROOT, log=lambda _: None)
-    assert [r.source.name[:2] for r in result.runs] == ["06", "07", "08", "09", "10", "11"]
+                       notebooks="06,07,08,09,10,11,13", book=False, root=ROOT, log=lambda _: None)
+    assert [r.source.name[:2] for r in result.runs] == ["06", "07", "08", "09", "10", "11", "13"]
     text = {r.source.name[:2]: _outputs(r.executed) for r in result.runs}
     # chapter 06 reports the corrupt file and the short clip, and shows the clips that exist
     assert "jazz.00054.wav" in text["06"] and "unreadable" in text["06"]
@@ -86,6 +86,16 @@ def test_every_data_chapter_runs_on_a_real_style_gtzan_copy(gtzan_copy, tmp_path
     assert "reused the CNN of chapter 09" in text["11"] and "trained on the gtzan dataset" in text["11"]
     meta = (out / "models" / "cnn.json").read_text()
     assert '"dataset": "gtzan"' in meta and '"epochs": 1' in meta
+    # chapter 13 embedded these clips (the 12-s and 45-s ones too), compared on the same grid, saved its probe
+    transfer_grid = pd.read_csv(out / "tables" / "transfer_protocols.csv")
+    assert set(transfer_grid["model"]) == {"musicnn_probe", "musicnn_zeroshot"}
+    assert set(transfer_grid["protocol"]) == {"segment", "track", "artist"}
+    assert transfer_grid["accuracy"].between(0, 1).all()
+    assert "took their track's last patch" in text["13"] and "patches: patch_X" in text["13"]
+    from mgc_helpers.transfer import load_probe
+
+    probe = load_probe(out / "models" / "musicnn_probe.npz")
+    assert probe.meta["dataset"] == "gtzan" and probe.genres == GENRES
 
 
 def _outputs(path: Path) -> str:

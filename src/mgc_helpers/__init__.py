@@ -32,6 +32,7 @@ module                      what it holds                                     ch
 ``baseline``                MFCC statistics with logistic regression / SVM    10
 ``retrieval``               similar songs, thumbnails (``mgc similar``)       (13)
 ``musicnn``, ``zeroshot``   a pretrained tagger (MSD tags), zero-shot genres  11
+``transfer``                linear probe on musicnn's embedding, probe files  13
 ==========================  ================================================  ============
 
 Heavy modules (TensorFlow, librosa) are imported by the modules that need them, not here.

@@ -25,7 +25,9 @@ Pipeline (as musicnn's ``extractor.py`` does it, with two repairs):
 
 Long files are processed block by block (:func:`analyse_file`): decoding, resampling, the
 spectrogram and the network all see bounded pieces, so memory does not grow with the length.
-:func:`embed_dataset` computes the embeddings of a whole dataset, in parallel and cached.
+:func:`embed_dataset` computes the embeddings of a whole dataset (per track and per 3-s patch), in
+parallel and cached, with the same bad-input handling as the MFCC pipeline: unusable files are
+reported with the reason, silent and short clips are kept with a warning (``13_transfer.ipynb``).
 
 Speed: about 1.35 GMAC per patch, 0.35 s of CPU time per 30-s clip with TensorFlow's oneDNN
 kernels and twice that without (the project turns oneDNN off by default for reproducible training;
