@@ -280,6 +280,12 @@ def test_R22_embedding_extraction_reports_bad_files(messy, tmp_path):
     # nothing lost: every track of the dataset is either embedded or reported
     assert len(emb) + len(emb.skipped) == len(ds.tracks) + len(ds.skipped)
     assert emb.patch_X.shape[0] == int(np.bincount(emb.patch_track).sum()) and emb.patch_X.shape[1] == 200
+    # every patch of a kept track is there, in time order, and its mean is the track's embedding
+    first = musicnn.analyse_file(base / "blues" / "blues.00000.wav")
+    rows = emb.patch_track == list(emb.track).index("blues.00000")
+    np.testing.assert_allclose(emb.patch_X[rows], first.patch_embeddings, atol=1e-5)
+    assert list(emb.patch_index[rows]) == list(range(first.n_patches))
+    np.testing.assert_allclose(emb.X[list(emb.track).index("blues.00000")], first.embedding, atol=1e-5)
     # the same files through `mgc predict --model musicnn`: reported, not lost
     assert main(["predict", "--model", "musicnn", "--no-progress", str(base / "metal" / "metal.00003.wav"),
                  str(base / "metal" / "metal.00006.wav")]) == 1
