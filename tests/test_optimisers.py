@@ -6,12 +6,11 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from test_training import toy_segments, toy_split
 
 from mgc_helpers import models, optimisers, plotting, training
 from mgc_helpers.profiles import PROFILES
 from mgc_helpers.splits import Split
-
-from test_training import toy_segments, toy_split
 
 HIDDEN = {"mlp": ("dense_1", "dense_2", "dense_3"), "rnn_lstm": ("dense",),
           "cnn": ("conv_1", "conv_2", "conv_3", "dense"), "cnn_tutorial": ("conv_1", "conv_2", "conv_3", "dense")}
@@ -185,10 +184,10 @@ def test_optimiser_grid_on_tiny_data_is_tidy_saved_and_reused(tmp_path):
     curves = optimisers.mean_curves(hist)
     assert set(curves) == {("mlp", label) for label in summary["label"]}
     assert curves[("mlp", "Adam, lr 0.0001, ReLU")].shape == (2, 3)
-    fig, ax, lines = plotting.plot_learning_curves({k[1]: v for k, v in curves.items()})
+    _, _, lines = plotting.plot_learning_curves({k[1]: v for k, v in curves.items()})
     assert len(lines) == 3
 
-    with pytest.raises(ValueError, match="n_seeds must be in 1..3"):
+    with pytest.raises(ValueError, match=r"n_seeds must be in 1\.\.3"):
         optimisers.run_optimiser_grid(segs, plan=(("mlp", "activations", 4, 1),), seeds=(0, 1, 2))
     with pytest.raises(ValueError, match="unknown model"):
         optimisers.run_optimiser_grid(segs, plan=(("svm", "activations", 1, 1),), seeds=(0,))
@@ -238,3 +237,17 @@ def test_paper_claims_are_computed_from_the_results():
     # a vanishing ReLU gradient fails the claim
     grads.loc[0, "ratio_to_last"] = 0.001
     assert not optimisers.paper_claims(_summary(rows), grads).set_index("claim").loc["relu_no_vanishing", "held"]
+
+
+def test_the_chapters_guard_has_floors_for_adam_with_relu():
+    from mgc_helpers import checks
+
+    for profile in ("quick", "default", "paper"):
+        assert "optim:mlp" in checks.ACCURACY_FLOORS[profile]
+    line = checks.check_accuracies({"optim:mlp": 0.5, "optim:cnn": 0.5, "optim:rnn_lstm": 0.5}, profile="quick",
+                                   dataset="synthetic")
+    assert line == checks.check_accuracies({"optim:mlp": 0.5, "optim:cnn": 0.5, "optim:rnn_lstm": 0.5},
+                                           profile="default", dataset="synthetic")  # the same line at every profile
+    with pytest.raises(checks.GuardFailure, match=r"optim:cnn: test accuracy 0\.120 is below its floor"):
+        checks.check_accuracies({"optim:mlp": 0.5, "optim:cnn": 0.12, "optim:rnn_lstm": 0.5}, profile="default",
+                                dataset="synthetic")

@@ -258,7 +258,8 @@ def summarize_grid(runs: pd.DataFrame) -> pd.DataFrame:
 
     Returns one row per (model, optimiser, learning rate, activation), in the grid's order, with
     ``accuracy_mean``, ``accuracy_std``, ``track_accuracy_mean_mean``, ``final_train_loss_mean``,
-    ``n_seeds``, ``epochs``, ``rate`` (``"paper"`` / ``"usual"``) and ``label``.
+    ``n_seeds``, ``epochs``, ``diverged`` (seeds whose training loss ended as NaN or infinite),
+    ``rate`` (``"paper"`` / ``"usual"``) and ``label``.
     """
     if runs.empty:
         raise ValueError("empty optimiser grid: nothing to summarise")
@@ -268,6 +269,7 @@ def summarize_grid(runs: pd.DataFrame) -> pd.DataFrame:
         "track_accuracy_mean_mean": grouped["track_accuracy_mean"].mean(),
         "final_train_loss_mean": grouped["final_train_loss"].mean(),
         "n_seeds": grouped["seed"].nunique(), "epochs": grouped["epochs"].max(),
+        "diverged": grouped["final_train_loss"].agg(lambda v: int((~np.isfinite(v.astype(float))).sum())),
     }).reset_index()
     configs = [Config(o, float(r), a) for o, r, a in zip(out["optimizer"], out["learning_rate"], out["activation"],
                                                           strict=True)]

@@ -65,7 +65,10 @@ PROFILES: dict[str, Profile] = {
     # on 2 CPU cores; the RNN-LSTM (about 10 s per epoch on 3000 segments) and the CNN protocol grid
     # (3 protocols x 3 seeds) dominate, see benchmarks/bench_training.py.
     "default": Profile("default", clips_per_genre=50, epochs=20, seeds=(0, 1, 2), protocol_epochs=10),
-    "paper": Profile("paper", clips_per_genre=100, epochs=100, seeds=(0, 1, 2), protocol_epochs=30),
+    # paper: chapter 12 runs both designs for every model and seed (hours on 2 cores)
+    "paper": Profile("paper", clips_per_genre=100, epochs=100, seeds=(0, 1, 2), protocol_epochs=30,
+                     optim_plan=(("mlp", "optimisers+activations", 3, 10), ("cnn", "optimisers+activations", 3, 10),
+                                 ("rnn_lstm", "optimisers+activations", 3, 10))),
 }
 
 
