@@ -232,8 +232,8 @@ def test_paper_claims_are_computed_from_the_results():
     assert claims.loc[("relu_no_vanishing", "mlp"), "held"]
     text = optimisers.claims_statement(claims.reset_index())
     assert text.startswith("Adam reaches the highest accuracy of the four optimisers: did not hold for the MLP.")
-    assert "ReLU beats sigmoid: held for the MLP and CNN." in text
-    assert "the gradient does not vanish towards the first layer: held for the MLP." in text
+    assert "ReLU beats sigmoid: held for the MLP and CNN (one seed)." in text
+    assert "With ReLU the gradient does not vanish towards the first layer: held for the MLP." in text
     # a vanishing ReLU gradient fails the claim
     grads.loc[0, "ratio_to_last"] = 0.001
     assert not optimisers.paper_claims(_summary(rows), grads).set_index("claim").loc["relu_no_vanishing", "held"]

@@ -59,11 +59,12 @@ ACCURACY_FLOORS: dict[str, dict[str, float]] = {
     # default (50 clips per genre, 20 epochs, protocol grid 10 epochs)
     "default": {"mlp": 0.45, "mlp_dropout": 0.40, "rnn_lstm": 0.55, "cnn": 0.60, "cnn_tutorial": 0.60,
                 "protocol:segment": 0.55, "protocol:track": 0.45, "protocol:artist": 0.35,
-                "optim:mlp": 0.30, "optim:cnn": 0.30, "optim:rnn_lstm": 0.30},
+                # chapter 12 (measured: MLP 0.50 over 3 seeds; CNN 0.35 and RNN-LSTM 0.37 after 2 epochs, one seed)
+                "optim:mlp": 0.30, "optim:cnn": 0.20, "optim:rnn_lstm": 0.20},
     # paper (100 clips per genre, 100 epochs, protocol grid 30 epochs): at least the default's
     "paper": {"mlp": 0.45, "mlp_dropout": 0.40, "rnn_lstm": 0.55, "cnn": 0.60, "cnn_tutorial": 0.60,
               "protocol:segment": 0.55, "protocol:track": 0.45, "protocol:artist": 0.35,
-              "optim:mlp": 0.30, "optim:cnn": 0.30, "optim:rnn_lstm": 0.30},
+              "optim:mlp": 0.30, "optim:cnn": 0.20, "optim:rnn_lstm": 0.20},
 }
 
 #: Mean of each of the 13 MFCCs over every frame of the synthetic dataset (seed 0), per profile,

@@ -359,7 +359,8 @@ def paper_claims(summary: pd.DataFrame, gradients: pd.DataFrame | None = None, *
     pandas.DataFrame
         Columns ``claim``, ``model``, ``held`` (bool), ``margin`` (the accuracy difference, or the
         gradient ratio) and ``within_spread`` (whether the difference is smaller than the larger of the
-        two standard deviations, i.e. not clearly settled by this many seeds).
+        two standard deviations, i.e. not clearly settled by this many seeds; ``None`` for a model run
+        with one seed, whose spread is unknown).
     """
     rows: list[dict[str, Any]] = []
     for model, frame in summary.groupby("model", sort=False):
@@ -369,17 +370,18 @@ def paper_claims(summary: pd.DataFrame, gradients: pd.DataFrame | None = None, *
             adam = best[best["optimizer"] == "adam"].iloc[0]
             rival = best[best["optimizer"] != "adam"].iloc[0]
             margin = float(adam["accuracy_mean"] - rival["accuracy_mean"])
-            spread = np.nanmax([adam["accuracy_std"], rival["accuracy_std"], 0.0])
             rows.append({"claim": "adam_best", "model": model, "held": margin >= 0, "margin": margin,
-                         "within_spread": abs(margin) < spread, "detail": str(rival["optimizer"])})
+                         "within_spread": _within(margin, adam["accuracy_std"], rival["accuracy_std"]),
+                         "detail": str(rival["optimizer"])})
         act = frame[(frame["optimizer"] == "adam") & np.isclose(frame["learning_rate"], PAPER_LEARNING_RATE)]
         act = act.set_index("activation")
         for other in ("sigmoid", "tanh"):
             if {"relu", other} <= set(act.index):
                 margin = float(act.loc["relu", "accuracy_mean"] - act.loc[other, "accuracy_mean"])
-                spread = np.nanmax([act.loc["relu", "accuracy_std"], act.loc[other, "accuracy_std"], 0.0])
                 rows.append({"claim": f"relu_beats_{other}", "model": model, "held": margin > 0, "margin": margin,
-                             "within_spread": abs(margin) < spread, "detail": other})
+                             "within_spread": _within(margin, act.loc["relu", "accuracy_std"],
+                                                      act.loc[other, "accuracy_std"]),
+                             "detail": other})
     if gradients is not None and not gradients.empty:
         first = gradients[gradients["depth"] == 1].set_index("activation")["ratio_to_last"]
         if {"relu", "sigmoid"} <= set(first.index):
@@ -389,12 +391,21 @@ def paper_claims(summary: pd.DataFrame, gradients: pd.DataFrame | None = None, *
     return pd.DataFrame(rows, columns=["claim", "model", "held", "margin", "within_spread", "detail"])
 
 
+def _within(margin: float, *stds: float) -> bool | None:
+    """Whether ``|margin|`` is below the larger standard deviation; ``None`` when no std is known (one seed)."""
+    known = [float(s) for s in stds if s is not None and np.isfinite(s)]
+    return abs(margin) < max(known) if known else None
+
+
 _CLAIM_TEXT = {
     "adam_best": "Adam reaches the highest accuracy of the four optimisers",
     "relu_beats_sigmoid": "ReLU beats sigmoid",
     "relu_beats_tanh": "ReLU beats tanh",
-    "relu_no_vanishing": "with ReLU the gradient does not vanish towards the first layer",
+    "relu_no_vanishing": "With ReLU the gradient does not vanish towards the first layer",
 }
+
+
+_NOISE: dict[bool | None, str] = {True: " (within the seed-to-seed spread)", None: " (one seed)"}
 
 
 def claims_statement(claims: pd.DataFrame) -> str:
@@ -414,7 +425,7 @@ def claims_statement(claims: pd.DataFrame) -> str:
             chosen = frame[frame["held"] == held]
             if chosen.empty:
                 continue
-            names = [_models.DISPLAY_NAMES.get(m, m) + (" (within the seed-to-seed spread)" if w else "")
+            names = [_models.DISPLAY_NAMES.get(m, m) + _NOISE.get(w if w is None else bool(w), "")
                      for m, w in zip(chosen["model"], chosen["within_spread"], strict=True)]
             parts.append(f"{word} for the " + _join(names))
         sentences.append(f"{_CLAIM_TEXT.get(str(claim), str(claim))}: {'; '.join(parts)}.")

@@ -5,7 +5,7 @@ Every function takes an optional ``ax`` and returns ``(fig, ax, artist)``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from matplotlib.ticker import MaxNLocator
@@ -110,7 +110,8 @@ def plot_histories(histories: Mapping[str, object], *, metric: str = "accuracy",
 
 
 def plot_learning_curves(curves: Mapping[str, pd.DataFrame], *, ax: Axes | None = None, ylabel: str = "accuracy",
-                         title: str | None = None, band: bool = True) -> tuple[Figure, Axes, list[Line2D]]:
+                         title: str | None = None, band: bool = True,
+                         styles: Mapping[str, Mapping[str, Any]] | None = None) -> tuple[Figure, Axes, list[Line2D]]:
     """Mean curves over seeds, one per configuration, with a shaded band of ± one standard deviation.
 
     Explained in ``12_optimisers.ipynb``.
@@ -123,6 +124,9 @@ def plot_learning_curves(curves: Mapping[str, pd.DataFrame], *, ax: Axes | None 
     ylabel : str
     band : bool
         Shade mean ± std.
+    styles : mapping or None
+        Legend name -> keyword arguments of the line (``color``, ``linestyle``...); the band takes the
+        line's colour.
 
     Returns
     -------
@@ -136,7 +140,8 @@ def plot_learning_curves(curves: Mapping[str, pd.DataFrame], *, ax: Axes | None 
         for column in ("epoch", "mean", "std"):
             if column not in frame.columns:
                 raise ValueError(f"curve {name!r} has no column {column!r}")
-        (line,) = ax.plot(frame["epoch"], frame["mean"], marker="o", markersize=3, label=name)
+        style = {"marker": "o", "markersize": 3, **dict((styles or {}).get(name, {}))}
+        (line,) = ax.plot(frame["epoch"], frame["mean"], label=name, **style)
         if band and frame["std"].notna().any():
             ax.fill_between(frame["epoch"], frame["mean"] - frame["std"], frame["mean"] + frame["std"],
                             color=line.get_color(), alpha=0.15, linewidth=0)
