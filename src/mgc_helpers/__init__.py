@@ -25,6 +25,7 @@ module                      what it holds                                     ch
 ``models``, ``training``    the paper's MLP, RNN-LSTM and CNN                 07-09
 ``evaluation``              metrics, track-level results                      07-10
 ``experiments``             the protocol grid (models x splits x seeds)       10
+``optimisers``              optimisers, learning rates, activations (sec. 4)  12
 ``checks``                  the chapters' regression guards                   07-10
 ``chapter``                 one set-up for every data chapter                 06-11
 ``provenance``              what produced the stored outputs                  10

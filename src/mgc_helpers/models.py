@@ -11,6 +11,7 @@ setting                       value used here                 why
 ============================  ==============================  ========================================
 optimiser (all models)        Adam, learning rate 1e-4        stated for the RNN-LSTM (7.4); the paper
                                                               names no other rate or optimiser
+hidden activation             ReLU                            7.3, 7.4 and Table 1
 MLP dropout rate              0.3 after each hidden layer     7.3 gives no rate; 0.3 is the rate of
                                                               the paper's other two models
 CNN convolutions              ``padding="same"``              7.5: "padding all the edges"
@@ -21,10 +22,17 @@ loss                          sparse categorical cross-       labels are integer
                               entropy                         no loss
 ============================  ==============================  ========================================
 
+Every builder also takes ``optimizer`` (one of :data:`OPTIMIZERS`, the four that section 4.2 of the
+paper describes) and ``activation`` (one of :data:`ACTIVATIONS`, for the hidden layers: the MLP's
+dense layers, the CNN's convolutions and dense layer, the RNN-LSTM's dense layer; the LSTM cells keep
+their own gates). The defaults, Adam and ReLU, build the paper's models; ``12_optimisers.ipynb``
+measures the others.
+
 ``"cnn_tutorial"`` is the variant of the tutorial code the paper's set-up resembles (unpadded
 convolutions, 3x3 pooling with stride 2); the book trains both side by side (``10_results.ipynb``).
 
-Explained in ``07_mlp.ipynb``, ``08_rnn_lstm.ipynb`` and ``09_cnn.ipynb``.
+Explained in ``07_mlp.ipynb``, ``08_rnn_lstm.ipynb`` and ``09_cnn.ipynb``; the optimiser and
+activation options in ``12_optimisers.ipynb``.
 """
 from __future__ import annotations
 
@@ -71,6 +79,17 @@ DISPLAY_NAMES: dict[str, str] = {
 #: Learning rate of Adam for every model (the paper states it for the RNN-LSTM).
 LEARNING_RATE = 1e-4
 
+#: Optimisers described in section 4.2 of the paper, by the name the builders take.
+OPTIMIZERS: dict[str, type] = {
+    "sgd": keras.optimizers.SGD,
+    "adagrad": keras.optimizers.Adagrad,
+    "adadelta": keras.optimizers.Adadelta,
+    "adam": keras.optimizers.Adam,
+}
+
+#: Activations the builders accept for the hidden layers (the paper uses ReLU).
+ACTIVATIONS: tuple[str, ...] = ("relu", "sigmoid", "tanh")
+
 #: Input shape of one segment: 130 frames of 13 MFCCs.
 SEGMENT_SHAPE: tuple[int, int] = (130, 13)
 
@@ -82,22 +101,50 @@ def _check_shape(input_shape: Sequence[int], ndim: int, name: str) -> tuple[int,
     return shape
 
 
-def _check_common(n_classes: int, dropout: float, learning_rate: float) -> None:
+def _check_common(n_classes: int, dropout: float, learning_rate: float, *, optimizer: str = "adam",
+                  activation: str = "relu") -> None:
     if not isinstance(n_classes, int) or isinstance(n_classes, bool) or n_classes < 2:
         raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
     if not learning_rate > 0:
         raise ValueError(f"learning_rate must be positive, got {learning_rate!r}")
+    check_optimizer(optimizer)
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}; choose one of {list(ACTIVATIONS)}")
 
 
-def compile_model(model: keras.Model, *, learning_rate: float = LEARNING_RATE) -> keras.Model:
-    """Compile ``model`` with Adam, sparse categorical cross-entropy and accuracy.
+def check_optimizer(name: str) -> None:
+    """Raise a :class:`ValueError` naming the choices if ``name`` is not one of :data:`OPTIMIZERS`."""
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; choose one of {list(OPTIMIZERS)}")
 
-    Explained in ``07_mlp.ipynb`` (the optimiser and the loss).
+
+def make_optimizer(name: str = "adam", *, learning_rate: float = LEARNING_RATE) -> Any:
+    """A new Keras optimiser of :data:`OPTIMIZERS` with the given learning rate (its other settings: Keras').
+
+    SGD is plain stochastic gradient descent (no momentum), as the paper describes it.
+    Explained in ``12_optimisers.ipynb``.
+
+    Examples
+    --------
+    >>> type(make_optimizer("adadelta", learning_rate=1.0)).__name__
+    'Adadelta'
+    """
+    check_optimizer(name)
+    if not learning_rate > 0:
+        raise ValueError(f"learning_rate must be positive, got {learning_rate!r}")
+    return OPTIMIZERS[name](learning_rate=learning_rate)
+
+
+def compile_model(model: keras.Model, *, learning_rate: float = LEARNING_RATE,
+                  optimizer: str = "adam") -> keras.Model:
+    """Compile ``model`` with an optimiser (default Adam), sparse categorical cross-entropy and accuracy.
+
+    Explained in ``07_mlp.ipynb`` (the optimiser and the loss); other optimisers in ``12_optimisers.ipynb``.
     """
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+        optimizer=make_optimizer(optimizer, learning_rate=learning_rate),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
@@ -106,8 +153,8 @@ def compile_model(model: keras.Model, *, learning_rate: float = LEARNING_RATE) -
 
 def build_mlp(input_shape: Sequence[int] = SEGMENT_SHAPE, n_classes: int = 10, *,
               hidden_units: Sequence[int] = (512, 256, 128), dropout: float = 0.0,
-              l2: float = 0.0, learning_rate: float = LEARNING_RATE,
-              name: str | None = None) -> keras.Model:
+              l2: float = 0.0, learning_rate: float = LEARNING_RATE, optimizer: str = "adam",
+              activation: str = "relu", name: str | None = None) -> keras.Model:
     """Multilayer perceptron: flatten, dense ReLU layers, softmax.
 
     Explained in ``07_mlp.ipynb``.
@@ -125,7 +172,11 @@ def build_mlp(input_shape: Sequence[int] = SEGMENT_SHAPE, n_classes: int = 10, *
     l2 : float
         L2 weight penalty on the hidden layers (``0``: none, as in the paper).
     learning_rate : float
-        Adam's learning rate.
+        The optimiser's learning rate.
+    optimizer : {"adam", "sgd", "adagrad", "adadelta"}
+        The optimiser (:data:`OPTIMIZERS`).
+    activation : {"relu", "sigmoid", "tanh"}
+        Activation of the hidden layers.
     name : str or None
         Keras model name (default ``"mlp"`` or ``"mlp_dropout"``).
 
@@ -140,25 +191,26 @@ def build_mlp(input_shape: Sequence[int] = SEGMENT_SHAPE, n_classes: int = 10, *
     1031306
     """
     shape = _check_shape(input_shape, 2, "build_mlp")
-    _check_common(n_classes, dropout, learning_rate)
+    _check_common(n_classes, dropout, learning_rate, optimizer=optimizer, activation=activation)
     if not hidden_units or any(int(u) <= 0 for u in hidden_units):
         raise ValueError(f"hidden_units must be positive sizes, got {tuple(hidden_units)!r}")
     regularizer = keras.regularizers.L2(l2) if l2 > 0 else None
     stack: list[Any] = [keras.Input(shape=shape, name="mfcc"), layers.Flatten(name="flatten")]
     for i, units in enumerate(hidden_units, start=1):
-        stack.append(layers.Dense(int(units), activation="relu", kernel_regularizer=regularizer,
+        stack.append(layers.Dense(int(units), activation=activation, kernel_regularizer=regularizer,
                                   name=f"dense_{i}"))
         if dropout > 0:
             stack.append(layers.Dropout(dropout, name=f"dropout_{i}"))
     stack.append(layers.Dense(n_classes, activation="softmax", name="softmax"))
     default = "mlp_dropout" if dropout > 0 else "mlp"
-    return compile_model(keras.Sequential(stack, name=name or default), learning_rate=learning_rate)
+    return compile_model(keras.Sequential(stack, name=name or default), learning_rate=learning_rate,
+                         optimizer=optimizer)
 
 
 def build_rnn_lstm(input_shape: Sequence[int] = SEGMENT_SHAPE, n_classes: int = 10, *,
                    lstm_units: Sequence[int] = (64, 64), dense_units: int = 64,
-                   dropout: float = 0.3, learning_rate: float = LEARNING_RATE,
-                   name: str = "rnn_lstm") -> keras.Model:
+                   dropout: float = 0.3, learning_rate: float = LEARNING_RATE, optimizer: str = "adam",
+                   activation: str = "relu", name: str = "rnn_lstm") -> keras.Model:
     """Recurrent network: two LSTM layers read the MFCC frames in time order, then dense + softmax.
 
     The first LSTM returns its whole output sequence (one 64-vector per frame) for the second,
@@ -178,7 +230,12 @@ def build_rnn_lstm(input_shape: Sequence[int] = SEGMENT_SHAPE, n_classes: int = 
     dropout : float
         Dropout rate after the dense layer (the paper: 0.3).
     learning_rate : float
-        Adam's learning rate (the paper: 1e-4).
+        The optimiser's learning rate (the paper: 1e-4).
+    optimizer : {"adam", "sgd", "adagrad", "adadelta"}
+        The optimiser (:data:`OPTIMIZERS`).
+    activation : {"relu", "sigmoid", "tanh"}
+        Activation of the dense hidden layer (the paper: ReLU). The LSTM cells keep their own
+        sigmoid gates and tanh state.
     name : str
         Keras model name.
 
@@ -193,18 +250,18 @@ def build_rnn_lstm(input_shape: Sequence[int] = SEGMENT_SHAPE, n_classes: int = 
     57802
     """
     shape = _check_shape(input_shape, 2, "build_rnn_lstm")
-    _check_common(n_classes, dropout, learning_rate)
+    _check_common(n_classes, dropout, learning_rate, optimizer=optimizer, activation=activation)
     if not lstm_units or any(int(u) <= 0 for u in lstm_units):
         raise ValueError(f"lstm_units must be positive sizes, got {tuple(lstm_units)!r}")
     stack: list[Any] = [keras.Input(shape=shape, name="mfcc")]
     for i, units in enumerate(lstm_units, start=1):
         last = i == len(lstm_units)
         stack.append(layers.LSTM(int(units), return_sequences=not last, name=f"lstm_{i}"))
-    stack.append(layers.Dense(int(dense_units), activation="relu", name="dense"))
+    stack.append(layers.Dense(int(dense_units), activation=activation, name="dense"))
     if dropout > 0:
         stack.append(layers.Dropout(dropout, name="dropout"))
     stack.append(layers.Dense(n_classes, activation="softmax", name="softmax"))
-    return compile_model(keras.Sequential(stack, name=name), learning_rate=learning_rate)
+    return compile_model(keras.Sequential(stack, name=name), learning_rate=learning_rate, optimizer=optimizer)
 
 
 def build_cnn(input_shape: Sequence[int] = (*SEGMENT_SHAPE, 1), n_classes: int = 10, *,
@@ -213,7 +270,8 @@ def build_cnn(input_shape: Sequence[int] = (*SEGMENT_SHAPE, 1), n_classes: int =
               conv_padding: str = "same", pool_size: tuple[int, int] = (3, 3),
               pool_strides: tuple[int, int] = (3, 3), batch_norm: bool = True, dense_units: int = 64,
               dropout: float = 0.3,
-              learning_rate: float = LEARNING_RATE, name: str = "cnn") -> keras.Model:
+              learning_rate: float = LEARNING_RATE, optimizer: str = "adam", activation: str = "relu",
+              name: str = "cnn") -> keras.Model:
     """Convolutional network of the paper's Table 1.
 
     Three blocks of convolution (ReLU, edges padded), 3x3 max pooling with 3x3 strides (edges
@@ -247,7 +305,11 @@ def build_cnn(input_shape: Sequence[int] = (*SEGMENT_SHAPE, 1), n_classes: int =
     dropout : float
         Dropout rate before the output (the paper: 0.3).
     learning_rate : float
-        Adam's learning rate.
+        The optimiser's learning rate.
+    optimizer : {"adam", "sgd", "adagrad", "adadelta"}
+        The optimiser (:data:`OPTIMIZERS`).
+    activation : {"relu", "sigmoid", "tanh"}
+        Activation of the convolutions and of the dense hidden layer (the paper: ReLU).
     name : str
         Keras model name.
 
@@ -273,7 +335,7 @@ def build_cnn(input_shape: Sequence[int] = (*SEGMENT_SHAPE, 1), n_classes: int =
     if len(shape) == 2:
         shape = (*shape, 1)
     shape = _check_shape(shape, 3, "build_cnn")
-    _check_common(n_classes, dropout, learning_rate)
+    _check_common(n_classes, dropout, learning_rate, optimizer=optimizer, activation=activation)
     if len(filters) != len(kernel_sizes) or not filters:
         raise ValueError(f"build_cnn: {len(filters)} filter counts but {len(kernel_sizes)} kernel sizes")
     if conv_padding not in ("same", "valid"):
@@ -289,18 +351,18 @@ def build_cnn(input_shape: Sequence[int] = (*SEGMENT_SHAPE, 1), n_classes: int =
         height = -(-height // pool_strides[0])
         width = -(-width // pool_strides[1])
         stack += [
-            layers.Conv2D(int(n_filters), (kh, kw), padding=conv_padding, activation="relu", name=f"conv_{i}"),
+            layers.Conv2D(int(n_filters), (kh, kw), padding=conv_padding, activation=activation, name=f"conv_{i}"),
             layers.MaxPooling2D(tuple(pool_size), strides=tuple(pool_strides), padding="same",
                                 name=f"pool_{i}"),
         ]
         if batch_norm:
             stack.append(layers.BatchNormalization(name=f"batchnorm_{i}"))
     stack += [layers.Flatten(name="flatten"),
-              layers.Dense(int(dense_units), activation="relu", name="dense")]
+              layers.Dense(int(dense_units), activation=activation, name="dense")]
     if dropout > 0:
         stack.append(layers.Dropout(dropout, name="dropout"))
     stack.append(layers.Dense(n_classes, activation="softmax", name="softmax"))
-    return compile_model(keras.Sequential(stack, name=name), learning_rate=learning_rate)
+    return compile_model(keras.Sequential(stack, name=name), learning_rate=learning_rate, optimizer=optimizer)
 
 
 def model_input_shape(name: str, segment_shape: Sequence[int] = SEGMENT_SHAPE) -> tuple[int, ...]:
@@ -332,7 +394,8 @@ def build_model(name: str, input_shape: Sequence[int] = SEGMENT_SHAPE, n_classes
     n_classes : int
         Number of genres.
     **kwargs
-        Passed to the builder (for example ``dropout=0.5`` or ``pool_strides=(1, 1)``).
+        Passed to the builder (for example ``dropout=0.5``, ``pool_strides=(1, 1)``,
+        ``optimizer="sgd"`` or ``activation="tanh"``).
 
     Returns
     -------

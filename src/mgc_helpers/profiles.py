@@ -32,6 +32,10 @@ class Profile:
         Seeds for the multi-seed evaluation (mean and standard deviation over these).
     protocol_epochs : int
         Epochs of each run in the protocol comparison (segment / track / artist split).
+    optim_plan : tuple of (model, designs, n_seeds, epochs)
+        The optimiser and activation comparison of ``12_optimisers.ipynb``: for each model, which
+        designs it runs (``"optimisers"``, ``"activations"`` or both, joined by ``+``), on how many of
+        ``seeds`` and for how many epochs (see :func:`mgc_helpers.optimisers.run_optimiser_grid`).
     """
 
     name: str
@@ -40,6 +44,12 @@ class Profile:
     batch_size: int = 32
     seeds: tuple[int, ...] = (0, 1, 2)
     protocol_epochs: int = 20
+    # chapter 12 at the default size (about 4 minutes on 2 cores): the fast MLP runs every configuration
+    # over all seeds; the CNN (about 2.5 s per epoch) one seed; the RNN-LSTM (about 10 s per epoch) only
+    # the activations, one seed
+    optim_plan: tuple[tuple[str, str, int, int], ...] = (
+        ("mlp", "optimisers+activations", 3, 3), ("cnn", "optimisers+activations", 1, 2),
+        ("rnn_lstm", "activations", 1, 2))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -48,12 +58,17 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     # quick: what CI and nbval run. Big and long enough that every model ends well above chance
     # (the floors of mgc_helpers.checks), so that the notebook tests guard the results.
-    "quick": Profile("quick", clips_per_genre=20, epochs=10, seeds=(0, 1, 2), protocol_epochs=6),
+    "quick": Profile("quick", clips_per_genre=20, epochs=10, seeds=(0, 1, 2), protocol_epochs=6,
+                     optim_plan=(("mlp", "optimisers+activations", 2, 3), ("cnn", "activations", 1, 2),
+                                 ("rnn_lstm", "activations", 1, 1))),
     # default: the whole `mgc reproduce` (synthesis, features, all chapters, book) in under 20 minutes
     # on 2 CPU cores; the RNN-LSTM (about 10 s per epoch on 3000 segments) and the CNN protocol grid
     # (3 protocols x 3 seeds) dominate, see benchmarks/bench_training.py.
     "default": Profile("default", clips_per_genre=50, epochs=20, seeds=(0, 1, 2), protocol_epochs=10),
-    "paper": Profile("paper", clips_per_genre=100, epochs=100, seeds=(0, 1, 2), protocol_epochs=30),
+    # paper: chapter 12 runs both designs for every model and seed (hours on 2 cores)
+    "paper": Profile("paper", clips_per_genre=100, epochs=100, seeds=(0, 1, 2), protocol_epochs=30,
+                     optim_plan=(("mlp", "optimisers+activations", 3, 10), ("cnn", "optimisers+activations", 3, 10),
+                                 ("rnn_lstm", "optimisers+activations", 3, 10))),
 }
 
 

@@ -290,6 +290,7 @@ def history_frame(history: Mapping[str, Sequence[float]]) -> pd.DataFrame:
 
 def train(segments: SegmentSet, split: Split, *, model: str = "cnn", epochs: int = 30, batch_size: int = 32,
           seed: int = 0, learning_rate: float = _models.LEARNING_RATE, standardize: bool = False,
+          optimizer: str = "adam", activation: str = "relu",
           model_kwargs: Mapping[str, Any] | None = None, profile: str | None = None,
           progress: bool | Callable[[str], None] = False, progress_every: int = 5,
           callbacks: Sequence[Any] = ()) -> TrainedModel:
@@ -312,10 +313,13 @@ def train(segments: SegmentSet, split: Split, *, model: str = "cnn", epochs: int
     seed : int
         Seeds weight initialisation, dropout and the shuffling of mini-batches.
     learning_rate : float
-        Adam's learning rate.
+        The optimiser's learning rate.
     standardize : bool
         Standardise each MFCC coefficient with the training part's statistics (default: raw MFCCs,
         as in the paper).
+    optimizer, activation : str
+        The optimiser and the hidden layers' activation (see :func:`mgc_helpers.models.build_model`;
+        default: the paper's Adam and ReLU). Explained in ``12_optimisers.ipynb``.
     model_kwargs : mapping or None
         Extra arguments for the model builder (for example ``{"dropout": 0.5}``).
     profile : str or None
@@ -362,7 +366,7 @@ def train(segments: SegmentSet, split: Split, *, model: str = "cnn", epochs: int
 
     kwargs = dict(model_kwargs or {})
     network = _models.build_model(model, tuple(segments.config.segment_shape), len(genres),
-                                  learning_rate=learning_rate, **kwargs)
+                                  learning_rate=learning_rate, optimizer=optimizer, activation=activation, **kwargs)
     print_fn = print if progress is True else (progress or None)
     log = _EpochLog(print_fn=print_fn, every=progress_every, epochs=int(epochs),
                     label=_models.DISPLAY_NAMES.get(model, model))
@@ -372,6 +376,8 @@ def train(segments: SegmentSet, split: Split, *, model: str = "cnn", epochs: int
         "epochs": int(epochs),
         "batch_size": int(batch_size),
         "learning_rate": float(learning_rate),
+        "optimizer": optimizer,
+        "activation": activation,
         "standardize": bool(standardize),
         "model_kwargs": {k: (list(v) if isinstance(v, tuple) else v) for k, v in kwargs.items()},
         "split": getattr(split, "name", None),
@@ -412,13 +418,15 @@ def model_path(results_dir: str | os.PathLike, name: str) -> Path:
 
 def train_or_load(segments: SegmentSet, split: Split, *, model: str, path: str | os.PathLike, epochs: int,
                   batch_size: int = 32, seed: int = 0, standardize: bool = False,
-                  learning_rate: float = _models.LEARNING_RATE, model_kwargs: Mapping[str, Any] | None = None,
+                  learning_rate: float = _models.LEARNING_RATE, optimizer: str = "adam",
+                  activation: str = "relu", model_kwargs: Mapping[str, Any] | None = None,
                   profile: str | None = None,
                   progress: bool | Callable[[str], None] = False) -> tuple[TrainedModel, bool]:
     """Reuse the model saved at ``path`` if it was trained with these settings on this data, else train it.
 
-    The settings compared are the model, epochs, batch size, seed, scaling, learning rate, model
-    options, split name and a fingerprint of the training and validation segments. A model trained
+    The settings compared are the model, epochs, batch size, seed, scaling, learning rate, optimiser,
+    activation, model options, split name and a fingerprint of the training and validation segments
+    (a model saved before the optimiser and activation were recorded counts as Adam with ReLU). A model trained
     now is saved at ``path``. Explained in ``10_results.ipynb``, which reuses the models of
     chapters 07-09 when they are there.
 
@@ -430,7 +438,8 @@ def train_or_load(segments: SegmentSet, split: Split, *, model: str, path: str |
     kwargs = dict(model_kwargs or {})
     wanted = {
         "epochs": int(epochs), "batch_size": int(batch_size), "standardize": bool(standardize),
-        "learning_rate": float(learning_rate), "split": getattr(split, "name", None),
+        "learning_rate": float(learning_rate), "optimizer": optimizer, "activation": activation,
+        "split": getattr(split, "name", None),
         "model_kwargs": {k: (list(v) if isinstance(v, tuple) else v) for k, v in kwargs.items()},
         "data_fingerprint": data_fingerprint(segments, np.asarray(split.train), np.asarray(split.valid)),
     }
@@ -439,13 +448,18 @@ def train_or_load(segments: SegmentSet, split: Split, *, model: str, path: str |
     except (FileNotFoundError, FeatureConfigMismatchError, ValueError):
         saved = None
     if (saved is not None and saved.name == model and saved.seed == int(seed)
-            and {k: saved.params.get(k) for k in wanted} == wanted):
+            and {k: saved.params.get(k, _UNRECORDED.get(k)) for k in wanted} == wanted):
         return saved, True
     trained = train(segments, split, model=model, epochs=epochs, batch_size=batch_size, seed=seed,
-                    learning_rate=learning_rate, standardize=standardize, model_kwargs=kwargs,
+                    learning_rate=learning_rate, standardize=standardize, optimizer=optimizer,
+                    activation=activation, model_kwargs=kwargs,
                     profile=profile, progress=progress)
     save_model(trained, path)
     return trained, False
+
+
+#: Settings of models saved before they were recorded (the paper's optimiser and activation).
+_UNRECORDED: dict[str, Any] = {"optimizer": "adam", "activation": "relu"}
 
 
 def _paths(path: str | os.PathLike) -> tuple[Path, Path, Path]:

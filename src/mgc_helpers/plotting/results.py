@@ -5,9 +5,10 @@ Every function takes an optional ``ax`` and returns ``(fig, ax, artist)``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from .style import new_axes
 
@@ -23,6 +24,7 @@ __all__ = [
     "plot_confusion",
     "plot_histories",
     "plot_history",
+    "plot_learning_curves",
     "plot_paper_comparison",
     "plot_per_genre",
     "plot_protocols",
@@ -102,6 +104,51 @@ def plot_histories(histories: Mapping[str, object], *, metric: str = "accuracy",
         _, _, drawn = plot_history(history, metric=metric, ax=ax, label=name, validation=validation)
         lines += drawn
     ax.legend(loc="best", ncol=2)
+    if title:
+        ax.set_title(title)
+    return fig, ax, lines
+
+
+def plot_learning_curves(curves: Mapping[str, pd.DataFrame], *, ax: Axes | None = None, ylabel: str = "accuracy",
+                         title: str | None = None, band: bool = True,
+                         styles: Mapping[str, Mapping[str, Any]] | None = None) -> tuple[Figure, Axes, list[Line2D]]:
+    """Mean curves over seeds, one per configuration, with a shaded band of ± one standard deviation.
+
+    Explained in ``12_optimisers.ipynb``.
+
+    Parameters
+    ----------
+    curves : mapping of str to DataFrame
+        Legend name -> frame with columns ``epoch``, ``mean`` and ``std`` (NaN for a single seed: no band),
+        as :func:`mgc_helpers.optimisers.mean_curves` returns them.
+    ylabel : str
+    band : bool
+        Shade mean ± std.
+    styles : mapping or None
+        Legend name -> keyword arguments of the line (``color``, ``linestyle``...); the band takes the
+        line's colour.
+
+    Returns
+    -------
+    fig, ax, lines : one line per configuration
+    """
+    if not curves:
+        raise ValueError("no curves to plot")
+    fig, ax = new_axes(ax)
+    lines = []
+    for name, frame in curves.items():
+        for column in ("epoch", "mean", "std"):
+            if column not in frame.columns:
+                raise ValueError(f"curve {name!r} has no column {column!r}")
+        style = {"marker": "o", "markersize": 3, **dict((styles or {}).get(name, {}))}
+        (line,) = ax.plot(frame["epoch"], frame["mean"], label=name, **style)
+        if band and frame["std"].notna().any():
+            ax.fill_between(frame["epoch"], frame["mean"] - frame["std"], frame["mean"] + frame["std"],
+                            color=line.get_color(), alpha=0.15, linewidth=0)
+        lines.append(line)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if title:
         ax.set_title(title)
     return fig, ax, lines
