@@ -32,11 +32,14 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from . import compute
+
 # Quiet TensorFlow's start-up messages (they would land in notebook cells) and keep CPU results
 # independent of oneDNN's reordered arithmetic. Only defaults: a user's own setting wins.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+compute.environment_defaults()  # thread pools of a fixed size (mgc_helpers.compute)
 
 import logging
 
@@ -91,15 +94,18 @@ def _check_common(n_classes: int, dropout: float, learning_rate: float) -> None:
         raise ValueError(f"learning_rate must be positive, got {learning_rate!r}")
 
 
-def compile_model(model: keras.Model, *, learning_rate: float = LEARNING_RATE) -> keras.Model:
+def compile_model(model: keras.Model, *, learning_rate: float = LEARNING_RATE, **options: Any) -> keras.Model:
     """Compile ``model`` with Adam, sparse categorical cross-entropy and accuracy.
 
+    ``options`` go to ``model.compile`` (``steps_per_execution``, ``jit_compile``: how the model runs,
+    chosen by :func:`mgc_helpers.compute.compile_options` when :func:`mgc_helpers.training.train` trains).
     Explained in ``07_mlp.ipynb`` (the optimiser and the loss).
     """
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
+        **options,
     )
     return model
 
