@@ -45,7 +45,8 @@ def test_the_machine_settings_reach_the_compiled_model_and_tensorflow(name):
     assert int(trained.model.steps_per_execution) == options["steps_per_execution"]
     assert bool(trained.model.jit_compile) is options["jit_compile"] is False
     assert is_op_determinism_enabled()
-    threads = tf.config.threading.get_intra_op_parallelism_threads() or int(compute.os.environ["TF_NUM_INTRAOP_THREADS"])
+    threads = (tf.config.threading.get_intra_op_parallelism_threads()
+               or int(compute.os.environ["TF_NUM_INTRAOP_THREADS"]))
     assert threads == compute.TRAIN_THREADS
 
 

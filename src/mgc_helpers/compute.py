@@ -42,7 +42,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 __all__ = ["JIT_COMPILE", "STEPS_PER_EXECUTION", "TRAIN_JOBS_ENV", "TRAIN_THREADS", "compile_options",
-           "configure_threads", "environment_defaults", "run_parallel", "train_jobs"]
+           "configure_threads", "run_parallel", "train_jobs"]
 
 #: Intra-op threads of every training (fixed: the numbers depend on the thread count).
 TRAIN_THREADS = 2
@@ -57,17 +57,6 @@ JIT_COMPILE: dict[str, bool] = {"mlp": False, "mlp_dropout": False, "rnn_lstm": 
 
 #: Environment variable that sets the number of trainings run side by side (``1``: one at a time).
 TRAIN_JOBS_ENV = "MGC_TRAIN_JOBS"
-
-
-def environment_defaults() -> None:
-    """Default TensorFlow's thread pools to :data:`TRAIN_THREADS` through its environment variables.
-
-    Called by :mod:`mgc_helpers.models` before TensorFlow is imported, so that the pools have that size
-    whatever first starts TensorFlow (loading a model, a notebook cell); a user's own setting wins.
-    Worker processes inherit the variables.
-    """
-    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(TRAIN_THREADS))
-    os.environ.setdefault("TF_NUM_INTEROP_THREADS", str(TRAIN_THREADS))
 
 
 def compile_options(model: str) -> dict[str, Any]:
@@ -86,8 +75,11 @@ def compile_options(model: str) -> dict[str, Any]:
 def configure_threads(threads: int = TRAIN_THREADS) -> int:
     """Give TensorFlow ``threads`` intra-op threads (and as many inter-op threads); returns the count in use.
 
-    TensorFlow fixes its thread pools when it runs its first operation; called later with another
-    count, this warns and returns the count already in use (0 means TensorFlow's default, one per core).
+    TensorFlow fixes its thread pools when it runs its first operation. :mod:`mgc_helpers.models`
+    sets ``TF_NUM_INTRAOP_THREADS`` and ``TF_NUM_INTEROP_THREADS`` to :data:`TRAIN_THREADS` before
+    TensorFlow is imported (a user's own setting wins; worker processes inherit them), so the pools
+    have that size whatever starts TensorFlow first. Called too late with another count, this warns
+    and returns the count already in use (0 means TensorFlow's default, one per core).
     """
     if not isinstance(threads, int) or isinstance(threads, bool) or threads <= 0:
         raise ValueError(f"threads must be a positive integer, got {threads!r}")

@@ -39,7 +39,9 @@ from . import compute
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-compute.environment_defaults()  # thread pools of a fixed size (mgc_helpers.compute)
+# Thread pools of a fixed size, whatever first starts TensorFlow (see mgc_helpers.compute).
+os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(compute.TRAIN_THREADS))
+os.environ.setdefault("TF_NUM_INTEROP_THREADS", str(compute.TRAIN_THREADS))
 
 import logging
 
