@@ -4,7 +4,8 @@ This is the one place that decides it. :func:`mgc_helpers.training.train` asks
 :func:`compile_options` how to compile each model and calls :func:`configure_threads` before it
 trains; :func:`mgc_helpers.experiments.run_protocols` asks :func:`train_jobs` how many trainings of
 its grid to run at the same time and runs them with :func:`run_parallel` (joblib's ``loky``
-worker processes). Measured with ``benchmarks/bench_training.py`` on a 2-core machine:
+worker processes); :func:`mgc_helpers.reproduce.reproduce` asks it how many chapters to run at
+once. Measured with ``benchmarks/bench_training.py`` on a 2-core machine:
 
 ========================  ===================================================================
 setting                   choice and why
@@ -23,10 +24,11 @@ XLA (``jit_compile``)     off for every model (:data:`JIT_COMPILE`): it changes 
                           and with op determinism it was slower for the CNN and the RNN-LSTM
                           (whose 130-step loop XLA compiles for a minute when unrolled).
 trainings side by side    :func:`train_jobs`: the independent runs of the protocol grid go to
-                          ``min(runs, cores)`` worker processes (``MGC_TRAIN_JOBS`` overrides;
-                          ``1`` trains one after the other). Every run seeds itself and uses
-                          the same threads, so the grid's numbers do not depend on the number
-                          of workers.
+                          ``min(runs, cores)`` worker processes, and ``mgc reproduce`` runs
+                          chapters 07, 08 and 09 (which only need 06's features) in that many
+                          kernels at once (``MGC_TRAIN_JOBS`` overrides; ``1``: one after the
+                          other). Every run seeds itself and uses the same threads, so the
+                          numbers do not depend on the number of workers.
 ========================  ===================================================================
 
 Op determinism (``tf.config.experimental.enable_op_determinism``) stays on
