@@ -34,7 +34,8 @@ trainings side by side    :func:`train_jobs`: the independent runs of the protoc
 Op determinism (``tf.config.experimental.enable_op_determinism``) stays on
 (:func:`mgc_helpers.training.set_seed`); none of these settings changes a trained weight.
 
-Explained in ``07_mlp.ipynb`` (training) and ``10_results.ipynb`` (the protocol grid).
+Used by every training of chapters 07-10 (``07_mlp.ipynb`` explains the training itself, which these
+settings leave unchanged); ``benchmarks/bench_training.py`` prints what they gain.
 """
 from __future__ import annotations
 
@@ -63,8 +64,6 @@ TRAIN_JOBS_ENV = "MGC_TRAIN_JOBS"
 
 def compile_options(model: str) -> dict[str, Any]:
     """Keyword arguments for ``keras.Model.compile`` that decide how the named model runs.
-
-    Explained in ``07_mlp.ipynb``.
 
     Examples
     --------
