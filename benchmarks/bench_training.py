@@ -94,7 +94,7 @@ def project_fit(segments, split, *, model: str, epochs: int, batch_size: int):
     return clock
 
 
-def time_models(segments, *, models, epochs: int, batch_size: int, profile) -> list[dict]:
+def time_models(segments, *, models, epochs: int, batch_size: int, profile, rounds: int = 1) -> list[dict]:
     """Per model: plain ``fit`` and the project's path, one after the other (same load), and their ratio."""
     from mgc_helpers.splits import make_split
 
@@ -103,12 +103,17 @@ def time_models(segments, *, models, epochs: int, batch_size: int, profile) -> l
     rows = []
     for name in models:
         row = {"model": name, "train segments": n}
-        for label, fit in (("plain", plain_fit), ("project", project_fit)):
-            clock = fit(segments, split, model=name, epochs=epochs + 1, batch_size=batch_size)
-            wall = statistics.median(clock.wall[1:])  # the first epoch includes tracing the graph
-            cpu = sum(clock.cpu[1:]) / sum(clock.wall[1:])
+        clocks: dict[str, list] = {"plain": [], "project": []}
+        for r in range(rounds):  # alternate which path goes first, so that a change of load hits both
+            order = [("plain", plain_fit), ("project", project_fit)]
+            for label, fit in (order if r % 2 == 0 else order[::-1]):
+                clocks[label].append(fit(segments, split, model=name, epochs=epochs + 1, batch_size=batch_size))
+        for label, runs in clocks.items():
+            walls = [w for c in runs for w in c.wall[1:]]  # the first epoch includes tracing the graph
+            wall = statistics.median(walls)
+            cpu = sum(cp for c in runs for cp in c.cpu[1:]) / sum(walls)
             row |= {f"{label} s/epoch": wall, f"{label} seg/s": n / wall, f"{label} CPU %": 100 * cpu,
-                    f"{label} first epoch s": clock.wall[0]}
+                    f"{label} first epoch s": statistics.median(c.wall[0] for c in runs)}
         row["ratio"] = row["plain s/epoch"] / row["project s/epoch"]
         rows.append(row)
         print(f"  {name}: plain {row['plain seg/s']:.0f} segments/s, project {row['project seg/s']:.0f} "
@@ -185,6 +190,8 @@ def main(argv=None) -> int:
     parser.add_argument("--data-dir", help="data folder for the synthetic dataset")
     parser.add_argument("--models", default="mlp,mlp_dropout,rnn_lstm,cnn", help="comma-separated model names")
     parser.add_argument("--epochs", type=int, default=2, help="timed epochs per model (after one warm-up)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="repeat the plain/project pair, alternating which goes first (default 1)")
     parser.add_argument("--batch-size", type=int, default=None, help="default: the profile's")
     parser.add_argument("--total", metavar="PROFILES", help="also time `mgc reproduce --no-book` for these profiles")
     parser.add_argument("--keep", action="store_true", help="keep the --total output folders")
@@ -201,7 +208,8 @@ def main(argv=None) -> int:
         segments = load_segments(args)
         print(f"data: {segments!r}")
         rows = time_models(segments, models=[m for m in args.models.split(",") if m], epochs=args.epochs,
-                           batch_size=args.batch_size or profile.batch_size, profile=profile)
+                           batch_size=args.batch_size or profile.batch_size, profile=profile,
+                           rounds=args.rounds)
         print("\ntime per epoch: plain keras fit beside the project's training path (ratio = speed-up)")
         print_table(rows)
         from mgc_helpers.profiles import PROFILES
