@@ -135,7 +135,7 @@ def estimate_profile(rows: list[dict], *, profile, n_train: int) -> list[dict]:
     per = {r["model"]: r for r in rows}
     scale = n_train / rows[0]["train segments"] if rows else 1.0
     grid_runs = 2 * 3 * len(profile.seeds)
-    jobs = compute.train_jobs(grid_runs)
+    jobs = compute.train_jobs(grid_runs, default=compute.GRID_JOBS)
     out = []
     for label in ("plain", "project"):
         def sec(model, epochs, label=label):

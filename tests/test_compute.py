@@ -90,6 +90,8 @@ def test_a_grid_in_worker_processes_equals_the_grid_run_one_after_the_other(tmp_
 
 
 def test_train_jobs_and_thread_settings_check_their_input(monkeypatch):
+    monkeypatch.delenv(compute.TRAIN_JOBS_ENV, raising=False)
+    assert compute.train_jobs(18, default=compute.GRID_JOBS) == compute.GRID_JOBS
     monkeypatch.setenv(compute.TRAIN_JOBS_ENV, "1")
     assert compute.train_jobs(18) == 1
     monkeypatch.setenv(compute.TRAIN_JOBS_ENV, "3")

@@ -23,12 +23,16 @@ steps per execution       :data:`STEPS_PER_EXECUTION`: Keras runs that many mini
 XLA (``jit_compile``)     off for every model (:data:`JIT_COMPILE`): it changes the numbers,
                           and with op determinism it was slower for the CNN and the RNN-LSTM
                           (whose 130-step loop XLA compiles for a minute when unrolled).
-trainings side by side    :func:`train_jobs`: the independent runs of the protocol grid go to
-                          ``min(runs, cores)`` worker processes, and ``mgc reproduce`` runs
-                          chapters 07, 08 and 09 (which only need 06's features) in that many
-                          kernels at once (``MGC_TRAIN_JOBS`` overrides; ``1``: one after the
-                          other). Every run seeds itself and uses the same threads, so the
-                          numbers do not depend on the number of workers.
+trainings side by side    :func:`train_jobs`: ``mgc reproduce`` runs chapters 07, 08 and 09
+                          (which only need 06's features) in ``min(3, cores)`` kernels at once:
+                          the RNN-LSTM's step-by-step loop keeps about one core busy, the MLPs
+                          and the CNN use the other. The protocol grid can run its independent
+                          runs in worker processes too, but by default trains them one after the
+                          other (:data:`GRID_JOBS`): the CNN already keeps both cores busy, and
+                          two workers were slower on a loaded 2-core machine (each starts its
+                          own TensorFlow). ``MGC_TRAIN_JOBS`` sets both (``1``: one at a time).
+                          Every run seeds itself and uses the same threads, so the numbers do
+                          not depend on the number of workers.
 ========================  ===================================================================
 
 Op determinism (``tf.config.experimental.enable_op_determinism``) stays on
@@ -44,8 +48,8 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["JIT_COMPILE", "STEPS_PER_EXECUTION", "TRAIN_JOBS_ENV", "TRAIN_THREADS", "compile_options",
-           "configure_threads", "run_parallel", "train_jobs"]
+__all__ = ["GRID_JOBS", "JIT_COMPILE", "STEPS_PER_EXECUTION", "TRAIN_JOBS_ENV", "TRAIN_THREADS",
+           "compile_options", "configure_threads", "run_parallel", "train_jobs"]
 
 #: Intra-op threads of every training (fixed: the numbers depend on the thread count).
 TRAIN_THREADS = 2
@@ -57,6 +61,9 @@ STEPS_PER_EXECUTION: dict[str, int] = {"mlp": 32, "mlp_dropout": 32, "rnn_lstm":
 #: XLA compilation, by model (off: it changes the numbers and was not faster with op determinism).
 JIT_COMPILE: dict[str, bool] = {"mlp": False, "mlp_dropout": False, "rnn_lstm": False, "cnn": False,
                                 "cnn_tutorial": False}
+
+#: Runs of the protocol grid trained at the same time when neither the caller nor ``MGC_TRAIN_JOBS`` says.
+GRID_JOBS = 1
 
 #: Environment variable that sets the number of trainings run side by side (``1``: one at a time).
 TRAIN_JOBS_ENV = "MGC_TRAIN_JOBS"
@@ -99,11 +106,11 @@ def configure_threads(threads: int = TRAIN_THREADS) -> int:
     return threads
 
 
-def train_jobs(n_runs: int, *, jobs: int | None = None) -> int:
+def train_jobs(n_runs: int, *, jobs: int | None = None, default: int | None = None) -> int:
     """How many of ``n_runs`` independent trainings to run at the same time.
 
-    ``jobs`` if given, else ``MGC_TRAIN_JOBS``, else the number of CPU cores; never more than
-    ``n_runs`` and at least 1.
+    ``jobs`` if given, else ``MGC_TRAIN_JOBS``, else ``default``, else the number of CPU cores;
+    never more than ``n_runs`` and at least 1.
 
     Examples
     --------
@@ -118,7 +125,7 @@ def train_jobs(n_runs: int, *, jobs: int | None = None) -> int:
             except ValueError:
                 raise ValueError(f"{TRAIN_JOBS_ENV} must be a positive integer, got {value!r}") from None
         else:
-            jobs = os.cpu_count() or 1
+            jobs = default if default is not None else (os.cpu_count() or 1)
     if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs <= 0:
         raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
     return max(1, min(jobs, int(n_runs)))

@@ -104,9 +104,10 @@ def run_protocols(segments: SegmentSet, *, models: Sequence[str] = ("cnn",),
     progress : bool or callable
         Report one line per run.
     jobs : int or None
-        Runs trained at the same time, in worker processes (``None``: as
-        :func:`mgc_helpers.compute.train_jobs` decides; ``1``: one after the other). The results do
-        not depend on it: every run seeds itself and uses the same threads.
+        Runs trained at the same time, in worker processes (``None``: ``MGC_TRAIN_JOBS`` or
+        :data:`mgc_helpers.compute.GRID_JOBS`; ``1``: one after the other, in this process). The
+        results do not depend on it: every run seeds itself and uses the same threads. With
+        workers, ``split_fn`` runs in them.
 
     Returns
     -------
@@ -155,7 +156,7 @@ def run_protocols(segments: SegmentSet, *, models: Sequence[str] = ("cnn",),
             f"{row['accuracy']:.3f} (track {row['track_accuracy_mean']:.3f}) in {row['seconds']:.0f} s")
 
     tasks = [(segments, key, split_fn, dict(split_kwargs or {})) for _, key in todo]
-    n_jobs = compute.train_jobs(len(tasks), jobs=jobs)
+    n_jobs = compute.train_jobs(len(tasks), jobs=jobs, default=compute.GRID_JOBS)
     if n_jobs > 1:
         say(f"{len(tasks)} runs to train, {n_jobs} at a time")
     compute.run_parallel(_run_cell, tasks, jobs=n_jobs, on_result=finished)
