@@ -207,3 +207,23 @@ def test_failed_build_is_reported(book_root, tmp_path):
     (book_root / "book" / "intro.md").write_text("# Tiny\n\nA {cite}`nokey` reference.\n")
     with pytest.raises(R.ReproduceError, match="jupyter-book build .* failed"):
         R.build_book(R.stage_book(tmp_path / "stage", executed={}, root=book_root))
+
+
+def test_chapters_07_to_09_run_at_the_same_time_and_are_recorded_in_order(book_root, tmp_path):
+    """07 waits for a file 08 writes: the run only finishes if the two kernels run side by side."""
+    (book_root / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n" + "".join(
+        f"  - file: notebooks/{n}\n" for n in ("06_a", "07_b", "08_c", "09_d", "10_e")))
+    wait = ("import pathlib, time\nflag = pathlib.Path(results_dir) / 'from-08'\n"
+            "for _ in range(600):\n    if flag.exists(): break\n    time.sleep(0.2)\n"
+            "assert flag.exists(), '08 did not run beside 07'")
+    bodies = {"06_a": "x = 6", "07_b": wait, "08_c": "import pathlib\n(pathlib.Path(results_dir) / 'from-08').touch()",
+              "09_d": "x = 9", "10_e": "x = 10"}
+    for name, body in bodies.items():
+        write_notebook(book_root / "notebooks" / f"{name}.ipynb",
+                       [params_cell("results_dir = None"), new_code_cell(body)])
+    assert [[p.name[:2] for p in w] for w in R.chapter_waves(R.list_notebooks(book_root))] == \
+        [["06"], ["07", "08", "09"], ["10"]]
+    result = R.reproduce(root=book_root, out=tmp_path / "out", book=False, jobs=2, log=lambda _: None)
+    assert [r.source.name[:2] for r in result.runs] == ["06", "07", "08", "09", "10"]
+    record = json.loads((tmp_path / "out" / "reproduce.json").read_text())
+    assert [n["name"][:2] for n in record["notebooks"]] == ["06", "07", "08", "09", "10"]

@@ -9,6 +9,8 @@ module                      what it holds                                     ch
 ==========================  ================================================  ============
 ``config``, ``profiles``    the paper's settings, run sizes                   all
 ``paths``                   where data, caches and results live               all
+``compute``                 how training uses the machine: threads, steps     07-10
+                            per execution, XLA, trainings side by side
 ``audio``                   loading and segmenting audio                      01, 06
 ``sounds``                  example sounds made by code                       01-05
 ``spectral``                FFT, STFT, dB, mel scale, filter bank, cepstrum   02-05

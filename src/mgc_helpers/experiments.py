@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from . import compute
 from .evaluation import evaluate
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -52,13 +53,30 @@ def _write_grid(path: Path, frame: pd.DataFrame) -> None:
     os.replace(tmp, path)
 
 
+def _run_cell(segments: SegmentSet, key: dict[str, Any], split_fn: Callable[..., Any],
+              split_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Train and test one cell of the grid (in this process or a worker); its result row."""
+    from . import training
+
+    start = time.perf_counter()
+    split = split_fn(segments, key["protocol"], seed=key["seed"], **split_kwargs)
+    trained = training.train(segments, split, model=key["model"], epochs=key["epochs"],
+                             batch_size=key["batch_size"], seed=key["seed"], standardize=key["standardize"])
+    metrics = evaluate(trained, segments, split.test).metrics()
+    return {**key, **{m: metrics[m] for m in GRID_METRICS},
+            "n_train": len(split.train), "n_valid": len(split.valid), "n_test": len(split.test),
+            "n_test_tracks": metrics["n_tracks"],
+            "final_train_accuracy": float(trained.history["accuracy"].iloc[-1]),
+            "seconds": round(time.perf_counter() - start, 2)}
+
+
 def run_protocols(segments: SegmentSet, *, models: Sequence[str] = ("cnn",),
                   protocols: Sequence[str] = ("segment", "track", "artist"),
                   seeds: Sequence[int] = (0, 1, 2), epochs: int = 20, batch_size: int = 32,
                   standardize: bool = False, out: str | os.PathLike | None = None,
                   split_fn: Callable[..., Any] | None = None,
                   split_kwargs: Mapping[str, Any] | None = None,
-                  progress: bool | Callable[[str], None] = False) -> pd.DataFrame:
+                  progress: bool | Callable[[str], None] = False, jobs: int | None = None) -> pd.DataFrame:
     """Train and test every model under every protocol with every seed; one row per run.
 
     Each finished run is appended to the CSV ``out`` at once, and runs already in that file (same
@@ -85,6 +103,11 @@ def run_protocols(segments: SegmentSet, *, models: Sequence[str] = ("cnn",),
         ``split_fn(segments, protocol, seed=seed, **split_kwargs) -> Split``.
     progress : bool or callable
         Report one line per run.
+    jobs : int or None
+        Runs trained at the same time, in worker processes (``None``: ``MGC_TRAIN_JOBS`` or
+        :data:`mgc_helpers.compute.GRID_JOBS`; ``1``: one after the other, in this process). The
+        results do not depend on it: every run seeds itself and uses the same threads. With
+        workers, ``split_fn`` runs in them.
 
     Returns
     -------
@@ -104,9 +127,10 @@ def run_protocols(segments: SegmentSet, *, models: Sequence[str] = ("cnn",),
     fingerprint = segments.config.fingerprint()
     n_segments = int(len(segments.y))
     data = training.data_fingerprint(segments, np.arange(n_segments))
-    rows: list[dict[str, Any]] = []
     cells = [(m, p, int(s)) for m in models for p in protocols for s in seeds]
-    for i, (model, protocol, seed) in enumerate(cells, start=1):
+    rows: list[dict[str, Any] | None] = [None] * len(cells)
+    todo: list[tuple[int, dict[str, Any]]] = []
+    for i, (model, protocol, seed) in enumerate(cells):
         key = {"model": model, "protocol": protocol, "seed": seed, "epochs": int(epochs),
                "batch_size": int(batch_size), "standardize": bool(standardize),
                "n_segments": n_segments, "feature_fingerprint": fingerprint, "data_fingerprint": data}
@@ -115,28 +139,28 @@ def run_protocols(segments: SegmentSet, *, models: Sequence[str] = ("cnn",),
             for k, v in key.items():
                 match &= (done[k].astype(str) == str(v)).to_numpy()
             if match.any():
-                rows.append(done[match].iloc[-1].to_dict())
-                say(f"[{i}/{len(cells)}] {model} {protocol} seed {seed}: kept from {path.name if path else out}")
+                rows[i] = done[match].iloc[-1].to_dict()
+                say(f"[{i + 1}/{len(cells)}] {model} {protocol} seed {seed}: kept from {path.name if path else out}")
                 continue
-        start = time.perf_counter()
-        split = split_fn(segments, protocol, seed=seed, **dict(split_kwargs or {}))
-        trained = training.train(segments, split, model=model, epochs=epochs, batch_size=batch_size,
-                                 seed=seed, standardize=standardize)
-        ev = evaluate(trained, segments, split.test)
-        metrics = ev.metrics()
-        row = {**key, **{m: metrics[m] for m in GRID_METRICS},
-               "n_train": len(split.train), "n_valid": len(split.valid), "n_test": len(split.test),
-               "n_test_tracks": metrics["n_tracks"],
-               "final_train_accuracy": float(trained.history["accuracy"].iloc[-1]),
-               "seconds": round(time.perf_counter() - start, 2)}
-        rows.append(row)
+        todo.append((i, key))
+
+    def finished(j: int, row: dict[str, Any]) -> None:
+        nonlocal done
+        i = todo[j][0]
+        rows[i] = row
         if path is not None:
             done = pd.concat([done, pd.DataFrame([row])], ignore_index=True) if not done.empty \
                 else pd.DataFrame([row])
             _write_grid(path, done)
-        say(f"[{i}/{len(cells)}] {model} {protocol} seed {seed}: accuracy {metrics['accuracy']:.3f} "
-            f"(track {metrics['track_accuracy_mean']:.3f}) in {row['seconds']:.0f} s")
-    frame = pd.DataFrame(rows)
+        say(f"[{i + 1}/{len(cells)}] {row['model']} {row['protocol']} seed {row['seed']}: accuracy "
+            f"{row['accuracy']:.3f} (track {row['track_accuracy_mean']:.3f}) in {row['seconds']:.0f} s")
+
+    tasks = [(segments, key, split_fn, dict(split_kwargs or {})) for _, key in todo]
+    n_jobs = compute.train_jobs(len(tasks), jobs=jobs, default=compute.GRID_JOBS)
+    if n_jobs > 1:
+        say(f"{len(tasks)} runs to train, {n_jobs} at a time")
+    compute.run_parallel(_run_cell, tasks, jobs=n_jobs, on_result=finished)
+    frame = pd.DataFrame([row for row in rows if row is not None])
     if not frame.empty:
         frame["seed"] = frame["seed"].astype(int)
         frame["standardize"] = frame["standardize"].astype(str).str.lower().eq("true")

@@ -40,11 +40,16 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from . import compute
+
 # Quiet TensorFlow's start-up messages (they would land in notebook cells) and keep CPU results
 # independent of oneDNN's reordered arithmetic. Only defaults: a user's own setting wins.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+# Thread pools of a fixed size, whatever first starts TensorFlow (see mgc_helpers.compute).
+os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(compute.TRAIN_THREADS))
+os.environ.setdefault("TF_NUM_INTEROP_THREADS", str(compute.TRAIN_THREADS))
 
 import logging
 
@@ -138,15 +143,18 @@ def make_optimizer(name: str = "adam", *, learning_rate: float = LEARNING_RATE) 
 
 
 def compile_model(model: keras.Model, *, learning_rate: float = LEARNING_RATE,
-                  optimizer: str = "adam") -> keras.Model:
+                  optimizer: str = "adam", **options: Any) -> keras.Model:
     """Compile ``model`` with an optimiser (default Adam), sparse categorical cross-entropy and accuracy.
 
+    ``options`` go to ``model.compile`` (``steps_per_execution``, ``jit_compile``: how the model runs,
+    chosen by :func:`mgc_helpers.compute.compile_options` when :func:`mgc_helpers.training.train` trains).
     Explained in ``07_mlp.ipynb`` (the optimiser and the loss); other optimisers in ``12_optimisers.ipynb``.
     """
     model.compile(
         optimizer=make_optimizer(optimizer, learning_rate=learning_rate),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
+        **options,
     )
     return model
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import __version__, paths, provenance
+from . import __version__, compute, paths, provenance
 from .chapter import PARAMETERS
 from .profiles import get_profile
 
@@ -47,6 +47,10 @@ BOOK_SOURCES: tuple[str, ...] = ("_config.yml", "_toc.yml", "references.bib", "b
 
 #: Chapter file names: two digits, underscore, name.
 CHAPTER_PATTERN = re.compile(r"^(\d{2})_[\w-]+\.ipynb$")
+
+#: Chapters that only depend on the ones before this group (06's features), not on each other: ``mgc
+#: reproduce`` runs them at the same time, :func:`mgc_helpers.compute.train_jobs` of them at once.
+CONCURRENT_CHAPTERS: tuple[tuple[str, ...], ...] = (("07", "08", "09"),)
 
 #: Tag papermill gives the cell it inserts.
 INJECTED_TAG = "injected-parameters"
@@ -396,7 +400,8 @@ def reproduce(*, dataset: str = "synthetic", data_dir: str | os.PathLike | None 
               profile: str | None = None, epochs: int | None = None, seed: int = 0,
               out: str | os.PathLike | None = None, notebooks: str | Iterable[str] | None = None,
               book: bool = True, update_stored: bool = False, root: str | os.PathLike | None = None,
-              kernel_name: str = "python3", log: Callable[[str], None] = print) -> ReproduceResult:
+              kernel_name: str = "python3", log: Callable[[str], None] = print,
+              jobs: int | None = None) -> ReproduceResult:
     """Execute the chapters and build the book from the executed copies.
 
     Explained in ``10_results.ipynb``; this is what ``mgc reproduce`` runs.
@@ -433,6 +438,10 @@ def reproduce(*, dataset: str = "synthetic", data_dir: str | os.PathLike | None 
         Jupyter kernel that runs the chapters.
     log : callable
         Receives one progress line per step.
+    jobs : int or None
+        Chapters of a group of :data:`CONCURRENT_CHAPTERS` run at the same time (``None``: as
+        :func:`mgc_helpers.compute.train_jobs` decides; ``1``: one after the other). Their numbers
+        do not depend on it.
 
     Returns
     -------
@@ -449,6 +458,7 @@ def reproduce(*, dataset: str = "synthetic", data_dir: str | os.PathLike | None 
     """
     import nbformat
 
+    jobs_override = jobs
     if dataset not in ("synthetic", "gtzan"):
         raise ValueError(f"unknown dataset {dataset!r}; choose 'synthetic' or 'gtzan'")
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
@@ -477,20 +487,28 @@ def reproduce(*, dataset: str = "synthetic", data_dir: str | os.PathLike | None 
     log(f"mgc reproduce: {len(chosen)} notebook(s), profile {prof.name}, dataset {dataset}, seed {seed}"
         + (f", epochs {epochs}" if epochs else "") + f" -> {out}")
     executed_dir = out / "notebooks"
+    index = {source: i for i, source in enumerate(chosen, start=1)}
+
+    def run_one(source: Path) -> NotebookRun:
+        params = injected_parameters(notebook_parameters(source), values)
+        target = executed_dir / source.name
+        log(f"[{index[source]}/{len(chosen)}] {source.name} ...")
+        seconds = execute_notebook(source, target, parameters=params, cwd=source.parent, kernel_name=kernel_name)
+        log(f"[{index[source]}/{len(chosen)}] {source.name} done in {seconds:.1f} s")
+        return NotebookRun(source, target, params, seconds)
+
     with _environment(env):
-        for i, source in enumerate(chosen, start=1):
-            params = injected_parameters(notebook_parameters(source), values)
-            target = executed_dir / source.name
-            log(f"[{i}/{len(chosen)}] {source.name} ...")
-            seconds = execute_notebook(source, target, parameters=params, cwd=source.parent,
-                                       kernel_name=kernel_name)
-            result.runs.append(NotebookRun(source, target, params, seconds))
-            log(f"[{i}/{len(chosen)}] {source.name} done in {seconds:.1f} s")
-            if update_stored:
-                nb = clean_executed(nbformat.read(str(target), as_version=4))
-                provenance.stamp(nb, values)
-                nbformat.write(nb, str(source))
-                log(f"        stored outputs of {source.name} updated")
+        for wave in chapter_waves(chosen):
+            jobs = compute.train_jobs(len(wave), jobs=jobs_override)
+            if jobs > 1:
+                log(f"        {', '.join(p.name for p in wave)}: {jobs} at a time")
+            for run_ in _run_wave(run_one, wave, jobs=jobs):
+                result.runs.append(run_)
+                if update_stored:
+                    nb = clean_executed(nbformat.read(str(run_.executed), as_version=4))
+                    provenance.stamp(nb, values)
+                    nbformat.write(nb, str(run_.source))
+                    log(f"        stored outputs of {run_.source.name} updated")
     _write_record(out, result, prof, values, start)
     if book:
         log("building the book ...")
@@ -503,6 +521,46 @@ def reproduce(*, dataset: str = "synthetic", data_dir: str | os.PathLike | None 
     _write_record(out, result, prof, values, start)
     log(f"mgc reproduce finished in {result.seconds:.1f} s")
     return result
+
+
+def chapter_waves(chosen: Sequence[Path]) -> list[list[Path]]:
+    """Split the chapters (in order) into groups run one after the other; a group's chapters may run together.
+
+    Consecutive chapters of one group of :data:`CONCURRENT_CHAPTERS` form one wave, every other
+    chapter a wave of its own.
+
+    Examples
+    --------
+    >>> [[p.name[:2] for p in w] for w in chapter_waves([Path(f"{n}_x.ipynb") for n in ("06", "07", "08", "09", "10")])]
+    [['06'], ['07', '08', '09'], ['10']]
+    """
+    group_of = {number: g for g, group in enumerate(CONCURRENT_CHAPTERS) for number in group}
+    waves: list[list[Path]] = []
+    last: int | None = None
+    for source in chosen:
+        group = group_of.get(source.name[:2])
+        if group is not None and group == last and waves:
+            waves[-1].append(source)
+        else:
+            waves.append([source])
+        last = group
+    return waves
+
+
+def _run_wave(run_one: Callable[[Path], NotebookRun], wave: Sequence[Path], *, jobs: int) -> list[NotebookRun]:
+    """Run a wave's chapters, ``jobs`` at a time (each in its own kernel process); results in chapter order.
+
+    A failure is raised after the chapters already started have finished, the first chapter's first.
+    """
+    if jobs <= 1 or len(wave) <= 1:
+        return [run_one(source) for source in wave]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(run_one, source) for source in wave]
+        for future in futures:
+            future.exception()  # wait for all
+    return [future.result() for future in futures]
 
 
 def _check_writable(out: Path) -> None:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from . import compute
 from . import models as _models  # sets the TensorFlow environment defaults before importing it
 from .config import FeatureConfig
 
@@ -354,6 +355,7 @@ def train(segments: SegmentSet, split: Split, *, model: str = "cnn", epochs: int
         raise ValueError(f"labels must lie in 0..{len(genres) - 1} for genres {genres}, "
                          f"found {int(y.min())}..{int(y.max())}")
 
+    compute.configure_threads()
     set_seed(int(seed))
     X_all = np.asarray(segments.X, dtype=np.float32)
     standardizer = Standardizer.fit(X_all[train_index]) if standardize else None
@@ -367,6 +369,8 @@ def train(segments: SegmentSet, split: Split, *, model: str = "cnn", epochs: int
     kwargs = dict(model_kwargs or {})
     network = _models.build_model(model, tuple(segments.config.segment_shape), len(genres),
                                   learning_rate=learning_rate, optimizer=optimizer, activation=activation, **kwargs)
+    _models.compile_model(network, learning_rate=learning_rate, optimizer=optimizer,
+                          **compute.compile_options(model))
     print_fn = print if progress is True else (progress or None)
     log = _EpochLog(print_fn=print_fn, every=progress_every, epochs=int(epochs),
                     label=_models.DISPLAY_NAMES.get(model, model))

@@ -1,0 +1,152 @@
+"""How training uses the machine: threads, XLA, steps per execution, trainings side by side.
+
+This is the one place that decides it. :func:`mgc_helpers.training.train` asks
+:func:`compile_options` how to compile each model and calls :func:`configure_threads` before it
+trains; :func:`mgc_helpers.experiments.run_protocols` asks :func:`train_jobs` how many trainings of
+its grid to run at the same time and runs them with :func:`run_parallel` (joblib's ``loky``
+worker processes); :func:`mgc_helpers.reproduce.reproduce` asks it how many chapters to run at
+once. Measured with ``benchmarks/bench_training.py`` on a 2-core machine:
+
+========================  ===================================================================
+setting                   choice and why
+========================  ===================================================================
+threads per training      :data:`TRAIN_THREADS` = 2 intra-op threads, whatever the machine.
+                          TensorFlow's CPU kernels add up in an order that depends on the
+                          thread count, so a fixed count keeps the numbers the same on every
+                          machine and in every worker process (2 is what the stored book was
+                          made with: TensorFlow's default on 2 cores).
+steps per execution       :data:`STEPS_PER_EXECUTION`: Keras runs that many mini-batches of 32
+                          inside one compiled call instead of returning to Python after each.
+                          The same steps, in the same order, with the same numbers (bit for
+                          bit); only the per-step overhead goes (about 2x for the MLPs, 1.5x
+                          for the RNN-LSTM, nothing measurable for the CNN).
+XLA (``jit_compile``)     off for every model (:data:`JIT_COMPILE`): it changes the numbers,
+                          and with op determinism it was slower for the CNN and the RNN-LSTM
+                          (whose 130-step loop XLA compiles for a minute when unrolled).
+trainings side by side    :func:`train_jobs`: ``mgc reproduce`` runs chapters 07, 08 and 09
+                          (which only need 06's features) in ``min(3, cores)`` kernels at once:
+                          the RNN-LSTM's step-by-step loop keeps about one core busy, the MLPs
+                          and the CNN use the other. The protocol grid can run its independent
+                          runs in worker processes too, but by default trains them one after the
+                          other (:data:`GRID_JOBS`): the CNN already keeps both cores busy, and
+                          two workers were slower on a loaded 2-core machine (each starts its
+                          own TensorFlow). ``MGC_TRAIN_JOBS`` sets both (``1``: one at a time).
+                          Every run seeds itself and uses the same threads, so the numbers do
+                          not depend on the number of workers.
+========================  ===================================================================
+
+Op determinism (``tf.config.experimental.enable_op_determinism``) stays on
+(:func:`mgc_helpers.training.set_seed`); none of these settings changes a trained weight.
+
+Used by every training of chapters 07-10 (``07_mlp.ipynb`` explains the training itself, which these
+settings leave unchanged); ``benchmarks/bench_training.py`` prints what they gain.
+"""
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+__all__ = ["GRID_JOBS", "JIT_COMPILE", "STEPS_PER_EXECUTION", "TRAIN_JOBS_ENV", "TRAIN_THREADS",
+           "compile_options", "configure_threads", "run_parallel", "train_jobs"]
+
+#: Intra-op threads of every training (fixed: the numbers depend on the thread count).
+TRAIN_THREADS = 2
+
+#: Mini-batches per compiled call, by model (the numbers do not depend on it).
+STEPS_PER_EXECUTION: dict[str, int] = {"mlp": 32, "mlp_dropout": 32, "rnn_lstm": 16, "cnn": 16,
+                                       "cnn_tutorial": 16}
+
+#: XLA compilation, by model (off: it changes the numbers and was not faster with op determinism).
+JIT_COMPILE: dict[str, bool] = {"mlp": False, "mlp_dropout": False, "rnn_lstm": False, "cnn": False,
+                                "cnn_tutorial": False}
+
+#: Runs of the protocol grid trained at the same time when neither the caller nor ``MGC_TRAIN_JOBS`` says.
+GRID_JOBS = 1
+
+#: Environment variable that sets the number of trainings run side by side (``1``: one at a time).
+TRAIN_JOBS_ENV = "MGC_TRAIN_JOBS"
+
+
+def compile_options(model: str) -> dict[str, Any]:
+    """Keyword arguments for ``keras.Model.compile`` that decide how the named model runs.
+
+    Examples
+    --------
+    >>> compile_options("mlp")
+    {'steps_per_execution': 32, 'jit_compile': False}
+    """
+    return {"steps_per_execution": STEPS_PER_EXECUTION.get(model, 1), "jit_compile": JIT_COMPILE.get(model, False)}
+
+
+def configure_threads(threads: int = TRAIN_THREADS) -> int:
+    """Give TensorFlow ``threads`` intra-op threads (and as many inter-op threads); returns the count in use.
+
+    TensorFlow fixes its thread pools when it runs its first operation. :mod:`mgc_helpers.models`
+    sets ``TF_NUM_INTRAOP_THREADS`` and ``TF_NUM_INTEROP_THREADS`` to :data:`TRAIN_THREADS` before
+    TensorFlow is imported (a user's own setting wins; worker processes inherit them), so the pools
+    have that size whatever starts TensorFlow first. Called too late with another count, this warns
+    and returns the count already in use (0 means TensorFlow's default, one per core).
+    """
+    if not isinstance(threads, int) or isinstance(threads, bool) or threads <= 0:
+        raise ValueError(f"threads must be a positive integer, got {threads!r}")
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError:
+        if os.environ.get("TF_NUM_INTRAOP_THREADS") == str(threads):  # started with these pools already
+            return threads
+        current = int(tf.config.threading.get_intra_op_parallelism_threads())
+        warnings.warn(f"TensorFlow already runs with {current or 'the default number of'} intra-op threads, "
+                      f"not {threads}: numbers may differ from a fresh process", RuntimeWarning, stacklevel=2)
+        return current
+    return threads
+
+
+def train_jobs(n_runs: int, *, jobs: int | None = None, default: int | None = None) -> int:
+    """How many of ``n_runs`` independent trainings to run at the same time.
+
+    ``jobs`` if given, else ``MGC_TRAIN_JOBS``, else ``default``, else the number of CPU cores;
+    never more than ``n_runs`` and at least 1.
+
+    Examples
+    --------
+    >>> train_jobs(9, jobs=2), train_jobs(1, jobs=4), train_jobs(0, jobs=2)
+    (2, 1, 1)
+    """
+    if jobs is None:
+        value = os.environ.get(TRAIN_JOBS_ENV, "").strip()
+        if value:
+            try:
+                jobs = int(value)
+            except ValueError:
+                raise ValueError(f"{TRAIN_JOBS_ENV} must be a positive integer, got {value!r}") from None
+        else:
+            jobs = default if default is not None else (os.cpu_count() or 1)
+    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs <= 0:
+        raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
+    return max(1, min(jobs, int(n_runs)))
+
+
+def run_parallel(fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], *, jobs: int,
+                 on_result: Callable[[int, Any], None] | None = None) -> list[Any]:
+    """``[fn(*task) for task in tasks]``, in ``jobs`` worker processes (in this process when ``jobs`` is 1).
+
+    Results come back in the order of ``tasks``; ``on_result(i, result)`` is called as each one
+    arrives (in that order too), so a caller can save finished work before the rest is done.
+    """
+    results: list[Any] = []
+    if jobs <= 1 or len(tasks) <= 1:
+        outputs: Any = (fn(*task) for task in tasks)
+    else:
+        from joblib import Parallel, delayed
+
+        outputs = Parallel(n_jobs=jobs, backend="loky", return_as="generator")(delayed(fn)(*task) for task in tasks)
+    for i, result in enumerate(outputs):
+        results.append(result)
+        if on_result is not None:
+            on_result(i, result)
+    return results

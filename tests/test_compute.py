@@ -1,0 +1,104 @@
+"""How training uses the machine (mgc_helpers.compute): the settings reach training, and change no number."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mgc_helpers import compute, experiments, training
+from mgc_helpers.config import FeatureConfig
+from mgc_helpers.segments import SegmentSet
+from mgc_helpers.splits import Split
+
+
+def _toy() -> SegmentSet:
+    rng = np.random.default_rng(0)
+    n_tracks, per_track = 12, 4
+    y = np.repeat(np.arange(n_tracks) % 2, per_track)
+    X = rng.standard_normal((n_tracks * per_track, 13, 13)).astype(np.float32)
+    X[:, :, 0] += 2 * y[:, None]
+    return SegmentSet(X=X, y=y, track=np.repeat([f"t{i:02d}" for i in range(n_tracks)], per_track),
+                      group=np.repeat([f"g{i // 2}" for i in range(n_tracks)], per_track),
+                      segment=np.tile(np.arange(per_track), n_tracks), genres=("a", "b"),
+                      config=FeatureConfig(track_duration=3.0))
+
+
+def _split(segments, protocol, *, seed=0):
+    order = np.random.default_rng(seed).permutation(len(segments))
+    n = len(segments)
+    return Split(f"{protocol} (seed {seed})", order[: n // 2], order[n // 2: 3 * n // 4], order[3 * n // 4:])
+
+
+def _weights(trained) -> list[np.ndarray]:
+    return [np.asarray(w) for w in trained.model.get_weights()]
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn"])
+def test_the_machine_settings_reach_the_compiled_model_and_tensorflow(name):
+    import tensorflow as tf
+    from tensorflow.python.framework.config import is_op_determinism_enabled
+
+    segs = _toy()
+    trained = training.train(segs, _split(segs, "segment"), model=name, epochs=1, batch_size=8, seed=0)
+    options = compute.compile_options(name)
+    assert options["steps_per_execution"] > 1
+    assert int(trained.model.steps_per_execution) == options["steps_per_execution"]
+    assert bool(trained.model.jit_compile) is options["jit_compile"] is False
+    assert is_op_determinism_enabled()
+    threads = (tf.config.threading.get_intra_op_parallelism_threads()
+               or int(compute.os.environ["TF_NUM_INTRAOP_THREADS"]))
+    assert threads == compute.TRAIN_THREADS
+
+
+def test_steps_per_execution_changes_no_weight():
+    """Several mini-batches per compiled call: the same steps in the same order, bit for bit."""
+    from mgc_helpers import models
+
+    segs = _toy()
+    split = _split(segs, "segment")
+    X = training.prepare_inputs(segs.X[split.train], model_name="mlp")
+    y = np.asarray(segs.y)[split.train]
+    weights = []
+    for steps in (1, compute.compile_options("mlp")["steps_per_execution"]):
+        training.set_seed(0)
+        net = models.build_model("mlp", (13, 13), 2, hidden_units=(16,))
+        models.compile_model(net, learning_rate=1e-3, steps_per_execution=steps)
+        net.fit(training._batches(X, y, batch_size=4, shuffle=True, seed=0), epochs=2, verbose=0)
+        weights.append(net.get_weights())
+    for a, b in zip(*weights, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_tiny_training_twice_gives_identical_weights():
+    segs = _toy()
+    split = _split(segs, "segment")
+    runs = [training.train(segs, split, model="rnn_lstm", epochs=2, batch_size=8, seed=3,
+                           model_kwargs={"lstm_units": (8, 8), "dense_units": 8}) for _ in range(2)]
+    for a, b in zip(_weights(runs[0]), _weights(runs[1]), strict=True):
+        np.testing.assert_array_equal(a, b)
+    pd.testing.assert_frame_equal(runs[0].history, runs[1].history)
+
+
+def test_a_grid_in_worker_processes_equals_the_grid_run_one_after_the_other(tmp_path):
+    segs = _toy()
+    kwargs = dict(models=("mlp",), protocols=("segment",), seeds=(0, 1), epochs=2, batch_size=8, split_fn=_split)
+    serial = experiments.run_protocols(segs, jobs=1, **kwargs)
+    parallel = experiments.run_protocols(segs, jobs=2, out=tmp_path / "grid.csv", **kwargs)
+    assert list(parallel["seed"]) == [0, 1]
+    pd.testing.assert_frame_equal(serial.drop(columns="seconds"), parallel.drop(columns="seconds"))
+    assert len(pd.read_csv(tmp_path / "grid.csv")) == 2  # each finished run was saved
+
+
+def test_train_jobs_and_thread_settings_check_their_input(monkeypatch):
+    monkeypatch.delenv(compute.TRAIN_JOBS_ENV, raising=False)
+    assert compute.train_jobs(18, default=compute.GRID_JOBS) == compute.GRID_JOBS
+    monkeypatch.setenv(compute.TRAIN_JOBS_ENV, "1")
+    assert compute.train_jobs(18) == 1
+    monkeypatch.setenv(compute.TRAIN_JOBS_ENV, "3")
+    assert compute.train_jobs(18) == 3 and compute.train_jobs(2) == 2
+    monkeypatch.setenv(compute.TRAIN_JOBS_ENV, "many")
+    with pytest.raises(ValueError, match=compute.TRAIN_JOBS_ENV):
+        compute.train_jobs(4)
+    with pytest.raises(ValueError, match="threads"):
+        compute.configure_threads(0)
+    assert compute.run_parallel(divmod, [(7, 2), (9, 4)], jobs=1) == [(3, 1), (2, 1)]
