@@ -48,11 +48,9 @@ def _embedder(args: argparse.Namespace) -> Embedder:
             print(f"note: --model is not used by --embedding {args.embedding}", file=sys.stderr)
         if args.embedding == "mfcc":
             return MfccStatsEmbedder()
-        from ..musicnn import prefer_onednn
         from ..retrieval import MusicnnEmbedder
 
-        prefer_onednn()  # this process only runs the tagger: oneDNN's faster convolutions
-        return MusicnnEmbedder()
+        return MusicnnEmbedder(onednn=True)  # this process only runs the tagger: oneDNN's faster convolutions
     from ..predict import default_model_path
 
     try:
