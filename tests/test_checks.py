@@ -38,3 +38,18 @@ def test_feature_reference_is_compared_to_two_decimals():
                                                    reference=reference)
     with pytest.raises(checks.GuardFailure):
         checks.check_features(X[..., :12], profile="quick", dataset="synthetic", reference=reference)
+
+
+def test_retrieval_guard_floors_and_a_profile_independent_line():
+    from mgc_helpers.checks import RETRIEVAL_FLOORS, GuardFailure, check_retrieval
+
+    for profile, floors in RETRIEVAL_FLOORS.items():
+        assert set(floors) == {f"{e}@{k}" for e in ("mfcc", "cnn", "musicnn") for k in (5, 10)}, profile
+    good = {name: 0.6 for name in RETRIEVAL_FLOORS["default"]}
+    lines = {check_retrieval(good, profile=p, dataset="synthetic") for p in ("quick", "default")}
+    assert lines == {"guard: 6 precision@k values within [0, 1] and above their floors (chance is about 0.1)"}
+    with pytest.raises(GuardFailure, match="cnn@5: precision 0.100 is below its floor"):
+        check_retrieval({**good, "cnn@5": 0.1}, profile="default", dataset="synthetic")
+    with pytest.raises(GuardFailure, match="not in"):
+        check_retrieval({"mfcc@5": 1.5}, profile="default", dataset="gtzan")
+    assert "floors are known" in check_retrieval({"mfcc@5": 0.01}, profile="default", dataset="gtzan")

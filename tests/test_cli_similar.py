@@ -138,3 +138,33 @@ def test_a_cached_library_answers_a_query_from_it_without_loading_the_model(tmp_
     broken = R.SavedModelEmbedder(bad)
     with pytest.raises(R.ModelLoadError, match="cannot load model"):
         broken.embed_file(library / "tone0.wav")
+
+
+def test_musicnn_embedding_needs_no_model_and_is_cached(tmp_path, capsys, cache, library):
+    query = tmp_path / "query.wav"
+    sf.write(query, low_tone(3.5, seed=99), SR)
+    args = [query, "--library", library, "--k", 10, "--embedding", "musicnn", "--format", "json"]
+    code, out, err = _run(capsys, *args)
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["embedding"] == "musicnn" and len(data["hits"]) == 6  # k beyond the library: all of it
+    assert any("showing all of them" in n for n in data["notes"])
+    assert "cache miss" in err and "6 embedded" in err and list((cache / "similar").glob("musicnn-*.npz"))
+    assert all("tone" in h["path"] for h in data["hits"][:3]), data["hits"]  # the tones first
+    code, out2, err = _run(capsys, *args)
+    assert code == 0 and "cache hit: 6 reused, 0 embedded" in err and json.loads(out2)["hits"] == data["hits"]
+    # a query shorter than a 3-s patch is repeated to fill it (as `mgc predict --model musicnn` does), with a note
+    short = tmp_path / "short.wav"
+    sf.write(short, low_tone(0.5, seed=98), SR)
+    code, out, err = _run(capsys, short, "--library", library, "--embedding", "musicnn", "--k", 2)
+    assert code == 0, err
+    assert "note: shorter than one 3-s patch" in out
+    # an unreadable query: the errors of `mgc predict`
+    fake = tmp_path / "fake.mp3"
+    fake.write_bytes(b"ID3 not really an mp3" * 50)
+    code, _, err = _run(capsys, fake, "--library", library, "--embedding", "musicnn")
+    assert code == 2 and "fake.mp3" in err and "cannot decode" in err
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    code, _, err = _run(capsys, empty, "--library", library, "--embedding", "musicnn")
+    assert code == 2 and "empty.wav" in err and "empty file" in err

@@ -190,3 +190,70 @@ def test_any_embedder_plugs_into_the_cached_library(tmp_path):
     R.library_cache_path(music, fake, cache_dir=tmp_path / "cache").write_bytes(b"junk")
     with pytest.warns(R.LibraryCacheWarning, match="rebuilding"):
         assert R.build_library(music, fake, cache_dir=tmp_path / "cache").info["cache"] == "miss"
+
+
+# ----------------------------------------------------------------------------------------------
+# musicnn embeddings, track vectors computed elsewhere
+# ----------------------------------------------------------------------------------------------
+
+def test_musicnn_embedder_shapes_determinism_and_own_nearest_neighbour(tmp_path):
+    from _tiny_model import SR, bright_noise, low_tone
+
+    music = tmp_path / "music"
+    music.mkdir()
+    for i in range(2):
+        sf.write(music / f"tone{i}.wav", low_tone(3.5, seed=20 + i), SR)
+        sf.write(music / f"noise{i}.wav", bright_noise(3.5, seed=20 + i), SR)
+    embedder = R.MusicnnEmbedder()
+    assert isinstance(embedder, R.Embedder)
+    assert (embedder.name, embedder.dim, embedder.standardize) == ("musicnn", 200, False)
+    assert embedder.fingerprint == R.MusicnnEmbedder().fingerprint != R.MfccStatsEmbedder().fingerprint
+    one = embedder.embed_file(music / "tone0.wav")
+    assert one.vector.shape == (200,) and one.n_segments == 1 and one.duration == pytest.approx(3.5)
+    np.testing.assert_array_equal(one.vector, embedder.embed_file(music / "tone0.wav").vector)  # deterministic
+    lib = R.build_library(music, embedder, cache_dir=tmp_path / "cache")
+    assert lib.vectors.shape == (4, 200)
+    vectors = R.VectorSpace.fit(lib.vectors, standardize=False).transform(lib.vectors)
+    index, sims = R.nearest_neighbors(vectors, vectors, 2)
+    np.testing.assert_array_equal(index[:, 0], np.arange(4))  # every track is its own nearest neighbour
+    np.testing.assert_allclose(sims[:, 0], 1.0)
+    # the next nearest is of the same kind (tone with tone, noise with noise)
+    kinds = ["noise" if "noise" in p.name else "tone" for p in lib.paths]
+    assert [kinds[j] for j in index[:, 1]] == kinds
+    # a clip shorter than a patch is repeated to fill it, with a note; not audio is an AudioError
+    sf.write(tmp_path / "short.wav", low_tone(0.5, seed=3), SR)
+    short = embedder.embed_file(tmp_path / "short.wav")
+    assert short.vector.shape == (200,) and any("repeated" in n for n in short.notes)
+    (tmp_path / "fake.wav").write_bytes(b"RIFF nonsense")
+    with pytest.raises(AudioError):
+        embedder.embed_file(tmp_path / "fake.wav")
+
+
+def test_track_vectors_from_elsewhere_match_and_neighbours_leave_out_the_artist(segs, split):
+    mfcc = R.MfccStatsEmbedder(config=TINY)
+    tracks, raw = R.track_embeddings(mfcc, segs)
+    direct = R.track_vectors(mfcc, segs, split)
+    shuffled = np.random.default_rng(0).permutation(len(tracks))
+    given = R.track_vectors(mfcc, segs, split, vectors=(tracks[shuffled], raw[shuffled]))
+    np.testing.assert_array_equal(given.tracks, direct.tracks)
+    np.testing.assert_allclose(given.vectors, direct.vectors)
+    assert given.test.sum() == 40 and given.train.sum() + given.test.sum() <= 80
+    a = R.retrieval_precision(mfcc, segs, split, ks=(5,))
+    b = R.retrieval_precision(mfcc, segs, split, ks=(5,), vectors=(tracks[shuffled], raw[shuffled]))
+    c = R.retrieval_precision(mfcc, segs, split, ks=(5,), vectors=given)
+    np.testing.assert_allclose(a["precision"], b["precision"])
+    np.testing.assert_allclose(a["precision"], c["precision"])
+    # a track missing from the vectors is no query; an unknown one is an error
+    fewer = R.track_vectors(mfcc, segs, split, vectors=(tracks[1:], raw[1:]))
+    assert len(fewer) == 79
+    with pytest.raises(ValueError, match="not in the segments"):
+        R.track_vectors(mfcc, segs, split, vectors=(np.array(["nope.00001"]), raw[:1]))
+    with pytest.raises(TypeError, match="vectors="):
+        R.track_vectors(R.MusicnnEmbedder(), segs, split)
+    query = int(np.flatnonzero(direct.test)[0])
+    hits, sims = direct.neighbours(query, 10)
+    assert query not in hits and direct.test[hits].all() and np.all(np.diff(sims) <= 1e-12)
+    hits, _ = direct.neighbours(query, 10, exclude_same_artist=True)
+    assert not (direct.artist[hits] == direct.artist[query]).any()
+    everything, _ = direct.neighbours(query, 100, pool=np.ones(len(direct), dtype=bool))
+    assert len(everything) == 79

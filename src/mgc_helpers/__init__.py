@@ -33,9 +33,9 @@ module                      what it holds                                     ch
 ``provenance``              what produced the stored outputs                  10
 ``reproduce``, ``predict``  rebuilding the book, classifying your music       10, 11
 ``baseline``                MFCC statistics with logistic regression / SVM    10
-``retrieval``               similar songs, thumbnails (``mgc similar``)       (13)
 ``musicnn``, ``zeroshot``   a pretrained tagger (MSD tags), zero-shot genres  11
 ``transfer``                linear probe on musicnn's embedding, probe files  13
+``retrieval``               similar songs, thumbnails (``mgc similar``)       14
 ==========================  ================================================  ============
 
 Heavy modules (TensorFlow, librosa) are imported by the modules that need them, not here.

@@ -80,6 +80,17 @@ class TrackPrediction:
         """The most probable genre."""
         return self.genres[int(np.argmax(self.probabilities))]
 
+    @property
+    def thumbnail(self) -> int:
+        """Index of the track's *thumbnail*: the segment most sure of the track's genre.
+
+        The segment with the highest probability of :attr:`genre` (ties: the earliest), so that it
+        sounds like what the track is said to be (the paper's section 10, music thumbnailing).
+        Explained in ``14_retrieval.ipynb``; :func:`mgc_helpers.retrieval.thumbnail` makes the same
+        choice and offers another rule.
+        """
+        return int(np.argmax(self.segment_probabilities[:, int(np.argmax(self.probabilities))]))
+
     def top(self, k: int = 3) -> list[tuple[str, float]]:
         """The ``k`` most probable genres with their probabilities, most probable first.
 
@@ -104,6 +115,10 @@ class TrackPrediction:
                  "probability": round(float(np.max(p)), 4)}
                 for i, p in enumerate(self.segment_probabilities)
             ]
+            i, g = self.thumbnail, int(np.argmax(self.probabilities))
+            out["thumbnail"] = {"segment": i, "start": round(seconds * i, 3), "end": round(seconds * (i + 1), 3),
+                                "genre": self.genres[g],
+                                "probability": round(float(self.segment_probabilities[i, g]), 4)}
         return out
 
 
@@ -289,6 +304,9 @@ def format_report(report: PredictionReport, *, fmt: str = "text", top: int = 3, 
                     k = int(np.argmax(seg))
                     writer.writerow([p.path, i, f"{i * p.segment_seconds:.1f}", 1, p.genres[k], f"{seg[k]:.4f}",
                                      model])
+                t, g = p.thumbnail, int(np.argmax(p.probabilities))  # the segment most sure of the track's genre
+                writer.writerow([p.path, "thumbnail", f"{t * p.segment_seconds:.1f}", "", p.genres[g],
+                                 f"{p.segment_probabilities[t, g]:.4f}", model])
         for s in report.skipped:
             writer.writerow([s.path, "skipped", "", "", "", s.reason, ""])
         return buffer.getvalue()
@@ -305,7 +323,11 @@ def format_report(report: PredictionReport, *, fmt: str = "text", top: int = 3, 
         if segments:
             for i, seg in enumerate(p.segment_probabilities):
                 k = int(np.argmax(seg))
-                lines.append(f"    {i * p.segment_seconds:6.1f} s  {p.genres[k]:<10} {seg[k]:.2f}")
+                mark = "  <- thumbnail" if i == p.thumbnail else ""
+                lines.append(f"    {i * p.segment_seconds:6.1f} s  {p.genres[k]:<10} {seg[k]:.2f}{mark}")
+            t, g = p.thumbnail, int(np.argmax(p.probabilities))
+            lines.append(f"    thumbnail: {t * p.segment_seconds:.1f}-{(t + 1) * p.segment_seconds:.1f} s "
+                         f"(segment {t}, {p.genres[g]} {p.segment_probabilities[t, g]:.2f})")
     for s in report.skipped:
         lines.append(f"skipped {s.path}: {s.reason}")
     lines.append(report.summary())

@@ -1,13 +1,15 @@
 """Similar songs: track embeddings, cosine nearest neighbours, their evaluation, maps and thumbnails.
 
 A track becomes one vector (an *embedding*); similar tracks are the ones whose vectors point the
-same way (cosine similarity). Two embeddings are built in:
+same way (cosine similarity). Three embeddings are built in:
 
 * :class:`ModelEmbedder` (``"cnn"``): the activations of a trained model's penultimate layer (the
   64-unit ``dense`` layer of :func:`mgc_helpers.models.build_cnn`, i.e. the input of its softmax),
   averaged over the track's 3-second segments;
 * :class:`MfccStatsEmbedder` (``"mfcc"``): the baseline, mean and standard deviation of each MFCC
   coefficient (:func:`mgc_helpers.baseline.mfcc_statistics`), averaged over the segments.
+* :class:`MusicnnEmbedder` (``"musicnn"``): the 200-d penultimate layer of musicnn, a tagger
+  pretrained on the Million Song Dataset (:mod:`mgc_helpers.musicnn`), averaged over its 3-s patches.
 
 Any object with the :class:`Embedder` interface (``name``, ``dim``, ``fingerprint``,
 ``standardize`` and ``embed_file(path) -> FileEmbedding``) plugs in, for example a pretrained tagger
@@ -25,7 +27,7 @@ query's own artist (see there why the second is the honest number); :func:`build
 :func:`mgc_helpers.paths.cache_dir`; :func:`map_2d` gives coordinates for a map of the embeddings;
 :func:`thumbnail` picks a track's most characteristic 3-second segment (the paper's section 10).
 
-Explained in ``13_retrieval.ipynb``.
+Explained in ``14_retrieval.ipynb``.
 """
 from __future__ import annotations
 
@@ -63,10 +65,12 @@ __all__ = [
     "MfccStatsEmbedder",
     "ModelEmbedder",
     "ModelLoadError",
+    "MusicnnEmbedder",
     "SavedModelEmbedder",
     "SegmentEmbedder",
     "SimilarResult",
     "Thumbnail",
+    "TrackVectors",
     "VectorSpace",
     "build_library",
     "file_sha256",
@@ -80,10 +84,11 @@ __all__ = [
     "retrieval_precision",
     "thumbnail",
     "track_embeddings",
+    "track_vectors",
 ]
 
 #: Embedding names accepted by ``mgc similar --embedding``.
-EMBEDDINGS: tuple[str, ...] = ("cnn", "mfcc")
+EMBEDDINGS: tuple[str, ...] = ("cnn", "mfcc", "musicnn")
 
 #: Bumped when a change here changes cached library embeddings.
 CACHE_VERSION = 1
@@ -193,7 +198,7 @@ class SegmentEmbedder:
 class MfccStatsEmbedder(SegmentEmbedder):
     """The baseline embedding: MFCC mean and standard deviation per coefficient (26 numbers).
 
-    Explained in ``13_retrieval.ipynb``.
+    Explained in ``14_retrieval.ipynb``.
 
     Each dimension is standardised (on the training tracks, or on the library) before the cosine,
     since the raw statistics have very different scales.
@@ -240,7 +245,7 @@ class ModelEmbedder(SegmentEmbedder):
     ReLU; the dropout that follows it is off at inference). Any model with a final layer named
     ``softmax`` works (MLP: its last hidden layer; RNN-LSTM: its ``dense`` layer).
 
-    Explained in ``13_retrieval.ipynb``.
+    Explained in ``14_retrieval.ipynb``.
 
     Parameters
     ----------
@@ -292,7 +297,7 @@ class SavedModelEmbedder:
     TensorFlow, so a query that is in an already cached library is answered without loading the
     model at all (``mgc similar`` then runs in well under a second).
 
-    Explained in ``13_retrieval.ipynb``.
+    Explained in ``14_retrieval.ipynb``.
 
     Parameters
     ----------
@@ -354,6 +359,68 @@ class SavedModelEmbedder:
         return self.embedder.embed_file(path)
 
 
+class MusicnnEmbedder:
+    """musicnn's 200-d penultimate layer, averaged over the file's 3-s patches.
+
+    musicnn (:mod:`mgc_helpers.musicnn`) was trained to tag a million songs of the Million Song
+    Dataset, not on this book's data; its penultimate layer (after batch normalisation, the input
+    of its 50 tag outputs) describes timbre, rhythm and instrumentation learnt from real music.
+    It works on the raw audio (16 kHz mel spectrograms), not on the paper's MFCCs, so a query
+    shorter than 3 s is accepted, repeated to fill one patch, with a note (as ``mgc predict
+    --model musicnn`` does); files that cannot be decoded give the errors of ``mgc predict``.
+
+    Explained in ``14_retrieval.ipynb``.
+
+    Parameters
+    ----------
+    standardize : bool
+        Standardise each dimension (on the training tracks, or the library) before the cosine.
+        Off by default: the batch-normalised dimensions already have comparable scales.
+    batch_size : int
+        Patches per forward pass.
+    onednn : bool
+        Call :func:`mgc_helpers.musicnn.prefer_onednn` before the first file is embedded (faster
+        convolutions; for processes that only embed, such as ``mgc similar``). TensorFlow is then
+        imported only when a file must be embedded, so a query answered from the cache stays fast.
+    """
+
+    name = "musicnn"
+
+    def __init__(self, *, standardize: bool = False, batch_size: int = 16, onednn: bool = False) -> None:
+        from .musicnn import EMBEDDING_SIZE, PIPELINE_VERSION, weights_sha256
+
+        self.standardize = bool(standardize)
+        self.batch_size = int(batch_size)
+        self._onednn = bool(onednn)
+        self._dim = EMBEDDING_SIZE
+        self.fingerprint = hashlib.sha256(
+            f"musicnn-{CACHE_VERSION}-{PIPELINE_VERSION}-{weights_sha256()}".encode()).hexdigest()[:16]
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def embed_file(self, path: str | os.PathLike) -> FileEmbedding:
+        """Tags are computed too, but only the mean penultimate layer is kept.
+
+        Raises
+        ------
+        AudioError
+            If the file is missing, empty, undecodable, holds NaN/inf samples or lasts under 32 ms.
+        """
+        from .musicnn import analyse_file, prefer_onednn
+
+        if self._onednn:
+            prefer_onednn()
+            self._onednn = False
+        out = analyse_file(path, batch_size=self.batch_size)
+        return FileEmbedding(Path(path), out.embedding.astype(np.float64), out.n_patches, out.duration,
+                             list(out.notes))
+
+    def __repr__(self) -> str:
+        return f"MusicnnEmbedder(dim={self.dim}, standardize={self.standardize})"
+
+
 # --------------------------------------------------------------------------------------------
 # Vectors and neighbours
 # --------------------------------------------------------------------------------------------
@@ -407,7 +474,7 @@ def nearest_neighbors(queries: np.ndarray, candidates: np.ndarray, k: int, *,
                       exclude: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` candidates with the largest cosine similarity to each query.
 
-    Explained in ``13_retrieval.ipynb``.
+    Explained in ``14_retrieval.ipynb``.
 
     Parameters
     ----------
@@ -453,7 +520,7 @@ def precision_at_k(vectors: np.ndarray, genre: np.ndarray, artist: np.ndarray | 
                    candidates: np.ndarray | None = None, exclude_same_artist: bool = False) -> pd.DataFrame:
     """Genre precision@k of cosine nearest neighbours: how many of a query's k hits share its genre.
 
-    Explained in ``13_retrieval.ipynb``.
+    Explained in ``14_retrieval.ipynb``.
 
     A query is never its own hit. With ``exclude_same_artist=True`` every candidate by the query's
     own artist is removed as well, and this is the number to trust: tracks by one artist share
@@ -534,7 +601,7 @@ def _as_index(selection: np.ndarray, n: int) -> np.ndarray:
 def track_embeddings(embedder: SegmentEmbedder, segments: SegmentSet) -> tuple[np.ndarray, np.ndarray]:
     """Raw track vectors of a segment set: mean of each track's segment embeddings.
 
-    Explained in ``13_retrieval.ipynb``.
+    Explained in ``14_retrieval.ipynb``.
 
     Returns
     -------
@@ -550,25 +617,125 @@ def track_embeddings(embedder: SegmentEmbedder, segments: SegmentSet) -> tuple[n
     return tracks, vectors
 
 
-def retrieval_precision(embedder: SegmentEmbedder, segments: SegmentSet, split: Split, *,
-                        ks: Sequence[int] = (1, 5, 10), candidates: str = "test") -> pd.DataFrame:
-    """Genre precision@k on the test tracks of a split, with and without same-artist hits.
+@dataclass
+class TrackVectors:
+    """Unit track vectors of one embedding, with each track's genre, artist and side of a split.
 
-    Explained in ``13_retrieval.ipynb``.
+    Explained in ``14_retrieval.ipynb``.
+
+    Attributes
+    ----------
+    name : str
+        The embedding's name.
+    tracks : np.ndarray of str, shape (t,)
+        Sorted track ids.
+    vectors : np.ndarray, shape (t, dim)
+        Unit vectors (standardised on the training tracks first, for embedders with ``standardize``).
+    genre : np.ndarray of int, shape (t,)
+    artist : np.ndarray of str, shape (t,)
+    train, test : np.ndarray of bool, shape (t,)
+        Tracks with segments in the split's training / test part.
+    """
+
+    name: str
+    tracks: np.ndarray
+    vectors: np.ndarray
+    genre: np.ndarray
+    artist: np.ndarray
+    train: np.ndarray
+    test: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.tracks)
+
+    def neighbours(self, query: int, k: int, *, pool: np.ndarray | None = None,
+                   exclude_same_artist: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Indices and cosine similarities of the ``k`` tracks most similar to track ``query``.
+
+        ``pool`` (boolean, shape ``(t,)``) limits the candidates (default: the test tracks); the
+        query itself is never returned, nor, with ``exclude_same_artist``, tracks by its artist.
+        """
+        pool = self.test if pool is None else np.asarray(pool, dtype=bool)
+        exclude = ~pool
+        exclude[query] = True
+        if exclude_same_artist:
+            exclude |= self.artist == self.artist[query]
+        index, sims = nearest_neighbors(self.vectors[query][None, :], self.vectors, k, exclude=exclude[None, :])
+        keep = index[0] >= 0
+        return index[0][keep], sims[0][keep]
+
+
+def track_vectors(embedder: Embedder | SegmentEmbedder, segments: SegmentSet, split: Split, *,
+                  vectors: tuple[np.ndarray, np.ndarray] | None = None) -> TrackVectors:
+    """The :class:`TrackVectors` of a segment set under a split.
+
+    Explained in ``14_retrieval.ipynb``.
 
     Parameters
     ----------
-    embedder : SegmentEmbedder
+    embedder : SegmentEmbedder or Embedder
         E.g. a :class:`ModelEmbedder` of a model trained on ``split.train``, or :class:`MfccStatsEmbedder`.
+        With ``vectors`` given, only its ``name`` and ``standardize`` are used (a
+        :class:`MusicnnEmbedder`, whose vectors come from :func:`mgc_helpers.musicnn.embed_dataset`).
     segments : SegmentSet
+        Genre (``y``) and artist (``group``) of each track, and the split's indices.
     split : Split
-        Queries are the test tracks. Standardisation (for embedders that need it) is fitted on the
-        training tracks.
+        Standardisation (for embedders that need it) is fitted on its training tracks.
+    vectors : (tracks, raw) or None
+        Track ids, shape ``(t,)``, and their raw vectors, shape ``(t, dim)``, computed elsewhere;
+        ``None``: :func:`track_embeddings` of ``embedder`` (a :class:`SegmentEmbedder`). Tracks of
+        ``segments`` missing from ``vectors`` (a file the other embedder could not read) are left out.
+
+    Raises
+    ------
+    ValueError
+        If the split has no test tracks, or ``vectors`` names tracks that ``segments`` lacks.
+    """
+    if vectors is None:
+        if not isinstance(embedder, SegmentEmbedder):
+            raise TypeError(f"{embedder!r} does not embed MFCC segments: pass its track vectors as vectors=")
+        tracks, raw = track_embeddings(embedder, segments)
+    else:
+        tracks, raw = np.asarray(vectors[0]).astype(str), np.asarray(vectors[1], dtype=np.float64)
+        if raw.ndim != 2 or raw.shape[0] != tracks.shape[0]:
+            raise ValueError(f"vectors: {tracks.shape[0]} track ids but raw vectors of shape {raw.shape}")
+        order = np.argsort(tracks, kind="stable")
+        tracks, raw = tracks[order], raw[order]
+    seg_tracks = np.asarray(segments.track).astype(str)
+    known, first = np.unique(seg_tracks, return_index=True)
+    unknown = np.setdiff1d(tracks, known)
+    if unknown.size:
+        raise ValueError(f"{unknown.size} track(s) of the vectors are not in the segments, e.g. {unknown[0]!r}")
+    first = first[np.searchsorted(known, tracks)]
+    train = np.isin(tracks, seg_tracks[np.asarray(split.train, dtype=np.int64)])
+    test = np.isin(tracks, seg_tracks[np.asarray(split.test, dtype=np.int64)])
+    if not test.any():
+        raise ValueError(f"split {getattr(split, 'name', '?')!r} has no test tracks")
+    reference = raw[train] if train.any() else raw
+    unit = VectorSpace.fit(reference, standardize=embedder.standardize).transform(raw)
+    return TrackVectors(embedder.name, tracks, unit, np.asarray(segments.y)[first],
+                        np.asarray(segments.group).astype(str)[first], train, test)
+
+
+def retrieval_precision(embedder: Embedder | SegmentEmbedder, segments: SegmentSet, split: Split, *,
+                        ks: Sequence[int] = (1, 5, 10), candidates: str = "test",
+                        vectors: tuple[np.ndarray, np.ndarray] | TrackVectors | None = None) -> pd.DataFrame:
+    """Genre precision@k on the test tracks of a split, with and without same-artist hits.
+
+    Explained in ``14_retrieval.ipynb``.
+
+    Parameters
+    ----------
+    embedder, segments, split
+        As for :func:`track_vectors`. Queries are the test tracks.
     ks : sequence of int
     candidates : {"test", "all"}
         ``"test"``: the other test tracks only, which the model never saw (default, honest);
         ``"all"``: every track of the set, training tracks included (a model places the tracks it
         was trained on close to their genre, so this flatters it).
+    vectors : (tracks, raw), TrackVectors or None
+        Raw vectors computed elsewhere (see :func:`track_vectors`), or the :class:`TrackVectors`
+        themselves.
 
     Returns
     -------
@@ -580,19 +747,9 @@ def retrieval_precision(embedder: SegmentEmbedder, segments: SegmentSet, split: 
 
     if candidates not in ("test", "all"):
         raise ValueError(f"candidates must be 'test' or 'all', got {candidates!r}")
-    tracks, raw = track_embeddings(embedder, segments)
-    first = np.unique(np.asarray(segments.track).astype(str), return_index=True)[1]
-    genre = np.asarray(segments.y)[first]
-    artist = np.asarray(segments.group).astype(str)[first]
-    train_tracks = np.unique(np.asarray(segments.track).astype(str)[np.asarray(split.train, dtype=np.int64)])
-    test_tracks = np.unique(np.asarray(segments.track).astype(str)[np.asarray(split.test, dtype=np.int64)])
-    if test_tracks.size == 0:
-        raise ValueError(f"split {getattr(split, 'name', '?')!r} has no test tracks")
-    reference = raw[np.isin(tracks, train_tracks)] if train_tracks.size else raw
-    vectors = VectorSpace.fit(reference, standardize=embedder.standardize).transform(raw)
-    queries = np.isin(tracks, test_tracks)
-    pool = queries if candidates == "test" else np.ones(len(tracks), dtype=bool)
-    frames = [precision_at_k(vectors, genre, artist, ks=ks, queries=queries, candidates=pool,
+    tv = vectors if isinstance(vectors, TrackVectors) else track_vectors(embedder, segments, split, vectors=vectors)
+    pool = tv.test if candidates == "test" else np.ones(len(tv), dtype=bool)
+    frames = [precision_at_k(tv.vectors, tv.genre, tv.artist, ks=ks, queries=tv.test, candidates=pool,
                              exclude_same_artist=flag) for flag in (False, True)]
     out = pd.concat(frames, ignore_index=True)
     out.insert(0, "embedding", embedder.name)
@@ -723,7 +880,7 @@ def build_library(folder: str | os.PathLike, embedder: Embedder, *, cache: bool 
     new or changed files (other size or modification time) are embedded; files that failed keep
     their reason in the cache and are not decoded again until they change.
 
-    Explained in ``13_retrieval.ipynb``.
+    Explained in ``14_retrieval.ipynb``.
 
     Raises
     ------
@@ -840,7 +997,7 @@ def find_similar(query: str | os.PathLike, library: Library, embedder: Embedder,
     other tracks of the library, all of them are returned, with a note. For embedders with
     ``standardize``, the standardisation statistics are the library's.
 
-    Explained in ``13_retrieval.ipynb``.
+    Explained in ``14_retrieval.ipynb``.
 
     Raises
     ------
@@ -893,7 +1050,7 @@ def find_similar(query: str | os.PathLike, library: Library, embedder: Embedder,
 def map_2d(vectors: np.ndarray, *, method: str = "pca", seed: int = 0, perplexity: float = 30.0) -> np.ndarray:
     """2-D coordinates of track vectors for a map (nearby points = similar tracks).
 
-    Explained in ``13_retrieval.ipynb``.
+    Explained in ``14_retrieval.ipynb``.
 
     Parameters
     ----------
@@ -955,7 +1112,7 @@ def thumbnail(segment_probabilities: np.ndarray, genres: Sequence[str], *, segme
               by: str = "track_genre") -> Thumbnail:
     """The 3-second segment the model is most sure of: a track's "thumbnail".
 
-    Explained in ``13_retrieval.ipynb``.
+    Explained in ``14_retrieval.ipynb``.
 
     Parameters
     ----------

@@ -21,7 +21,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                              "mgc_helpers.zeroshot). `--model PATH.npz`: a linear probe on musicnn's embedding, "
                              "saved by chapter 13 as results/<run>/models/musicnn_probe.npz")
     parser.add_argument("--top", type=int, default=3, help="how many genres to show per track (default 3)")
-    parser.add_argument("--segments", action="store_true", help="also show each 3-second segment's genre")
+    parser.add_argument("--segments", action="store_true",
+                        help="also show each 3-second segment's genre, and the track's thumbnail (the segment "
+                             "most sure of the track's genre)")
     parser.add_argument("--format", choices=("text", "json", "csv"), default="text", help="output format")
     parser.add_argument("--output", "-o", type=Path, default=None, help="write to this file instead of stdout")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")

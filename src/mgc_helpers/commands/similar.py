@@ -19,15 +19,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Embed every audio file of a folder (recursively) and the query song, and list the "
                     "library's tracks closest to the query by cosine similarity. 'cnn' uses a trained "
                     "model's penultimate layer averaged over 3-second segments; 'mfcc' uses MFCC "
-                    "statistics (no model needed). Library embeddings are cached in $MGC_CACHE_DIR "
-                    "(default data/cache of the project), never in the music folder; only new or changed files "
-                    "are embedded again.")
+                    "statistics (no model needed); 'musicnn' uses the penultimate layer of musicnn, a "
+                    "tagger pretrained on the Million Song Dataset (shipped with the package). Library "
+                    "embeddings are cached in $MGC_CACHE_DIR (default data/cache of the project), never in "
+                    "the music folder; only new or changed files are embedded again.")
     parser.add_argument("query", type=Path, metavar="QUERY", help="the audio file to find similar tracks for")
     parser.add_argument("--library", type=Path, required=True, metavar="FOLDER",
                         help="folder of audio files to search (recursively)")
     parser.add_argument("--k", type=int, default=10, help="how many tracks to list (default 10)")
-    parser.add_argument("--embedding", choices=("cnn", "mfcc"), default="cnn",
-                        help="'cnn' (a trained model's penultimate layer, default) or 'mfcc' (MFCC statistics)")
+    parser.add_argument("--embedding", choices=("cnn", "mfcc", "musicnn"), default="cnn",
+                        help="'cnn' (a trained model's penultimate layer, default), 'mfcc' (MFCC statistics) or "
+                             "'musicnn' (the pretrained musicnn tagger's 200-d penultimate layer)")
     parser.add_argument("--model", type=Path, default=None,
                         help="trained model for --embedding cnn (.keras, with its .json beside it); default: "
                              "the one the last `mgc reproduce` saved under results/")
@@ -41,16 +43,20 @@ def _embedder(args: argparse.Namespace) -> Embedder:
     from ..cli import CommandError
     from ..retrieval import MfccStatsEmbedder
 
-    if args.embedding == "mfcc":
+    if args.embedding in ("mfcc", "musicnn"):
         if args.model is not None:
-            print("note: --model is not used by --embedding mfcc", file=sys.stderr)
-        return MfccStatsEmbedder()
+            print(f"note: --model is not used by --embedding {args.embedding}", file=sys.stderr)
+        if args.embedding == "mfcc":
+            return MfccStatsEmbedder()
+        from ..retrieval import MusicnnEmbedder
+
+        return MusicnnEmbedder(onednn=True)  # this process only runs the tagger: oneDNN's faster convolutions
     from ..predict import default_model_path
 
     try:
         model_path = args.model if args.model is not None else default_model_path()
     except FileNotFoundError as exc:
-        raise CommandError(f"{exc} (or use --embedding mfcc, which needs no model)") from None
+        raise CommandError(f"{exc} (or use --embedding mfcc or musicnn, which need no trained model)") from None
     if Path(model_path).is_file() and not zipfile.is_zipfile(model_path):
         raise CommandError(f"cannot load model {model_path}: not a .keras archive (a zip file)")
     from ..retrieval import ModelLoadError, SavedModelEmbedder

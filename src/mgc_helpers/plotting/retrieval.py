@@ -1,4 +1,4 @@
-"""Figures of the retrieval chapter 13: a map of track embeddings.
+"""Figures of the retrieval chapter 14: a map of track embeddings.
 
 Every function takes an optional ``ax`` and returns ``(fig, ax, artist)``.
 """
@@ -24,7 +24,7 @@ def plot_embedding_map(coords: np.ndarray, labels: np.ndarray, genres: Sequence[
                        size: float = 14.0) -> tuple[Figure, Axes, PathCollection]:
     """Tracks as points of a 2-D map (from :func:`mgc_helpers.retrieval.map_2d`), coloured by genre.
 
-    Explained in ``13_retrieval.ipynb``.
+    Explained in ``14_retrieval.ipynb``.
 
     Parameters
     ----------
