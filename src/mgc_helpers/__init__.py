@@ -29,7 +29,7 @@ module                      what it holds                                     ch
 ``experiments``             the protocol grid (models x splits x seeds)       10
 ``optimisers``              optimisers, learning rates, activations (sec. 4)  12
 ``checks``                  the chapters' regression guards                   07-10
-``chapter``                 one set-up for every data chapter                 06-11
+``chapter``                 one set-up for every data chapter                 06-14
 ``provenance``              what produced the stored outputs                  10
 ``reproduce``, ``predict``  rebuilding the book, classifying your music       10, 11
 ``baseline``                MFCC statistics with logistic regression / SVM    10

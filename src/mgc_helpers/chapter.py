@@ -1,6 +1,6 @@
 """One set-up for every data chapter: parameters, folders, dataset, features and split.
 
-Chapters 06-11 declare the same papermill parameters (:data:`PARAMETERS`) and pass them to
+Chapters 06-14 declare the same papermill parameters (:data:`PARAMETERS`) and pass them to
 :func:`setup`, which resolves the profile and the folders, and then gives each chapter the same
 dataset, the same cached features and the same split:
 
