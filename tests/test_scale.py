@@ -200,7 +200,7 @@ def test_block_wise_errors_name_the_file(tmp_path):
     sf.write(tmp_path / "inf.wav", y, SR, subtype="FLOAT")
     with pytest.raises(AudioError, match="inf.wav: contains NaN or infinite"):
         list(SegmentStream(tmp_path / "inf.wav", config=TINY, block_segments=4))
-    sf.write(tmp_path / "short.wav", low_tone(0.2), SR)
+    sf.write(tmp_path / "short.wav", low_tone(0.1), SR)
     with pytest.raises(AudioError, match="short.wav: too short"):
         list(SegmentStream(tmp_path / "short.wav", config=TINY))
     (tmp_path / "empty.wav").write_bytes(b"")
