@@ -95,6 +95,7 @@ def main(argv=None) -> int:
     parser.add_argument("--work", type=Path, default=None, help="folder for generated audio (default: a temp folder)")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes for the parallel run (default 2)")
     parser.add_argument("--skip-serial", action="store_true", help="only the parallel run")
+    parser.add_argument("--skip-folder", action="store_true", help="only the memory of the long file")
     parser.add_argument("--long-minutes", type=float, default=60.0, help="length of the long file (default 60)")
     args = parser.parse_args(argv)
 
@@ -116,7 +117,7 @@ def main(argv=None) -> int:
               f"load average before: {os.getloadavg()[0]:.1f}")
 
         runs = {}
-        for jobs in ([] if args.skip_serial else [1]) + [args.jobs]:
+        for jobs in [] if args.skip_folder else ([] if args.skip_serial else [1]) + [args.jobs]:
             report, wall = run_folder(songs, trained, n_jobs=jobs, out=work / f"report-{jobs}.jsonl")
             runs[jobs] = report
             audio = report.audio_seconds

@@ -272,7 +272,7 @@ class SegmentStream:
         segment.
     """
 
-    def __init__(self, path: str | os.PathLike, *, config: FeatureConfig = PAPER_CONFIG, block_segments: int = 64):
+    def __init__(self, path: str | os.PathLike, *, config: FeatureConfig = PAPER_CONFIG, block_segments: int = 10):
         if block_segments < 1:
             raise ValueError(f"block_segments must be positive, got {block_segments!r}")
         self.path = Path(path)

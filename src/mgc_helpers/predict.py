@@ -219,7 +219,7 @@ def default_model_path() -> Path:
 
 
 def file_mfcc(path: str | os.PathLike, *, config: FeatureConfig,
-              block_segments: int = 64) -> tuple[np.ndarray, float, list[str]]:
+              block_segments: int = 10) -> tuple[np.ndarray, float, list[str]]:
     """MFCCs of every segment of a song of any length, computed block by block in bounded memory.
 
     Returns ``(X, duration, notes)``: ``X`` of shape ``(n_segments, frames, n_mfcc)`` (float32, the same

@@ -109,6 +109,11 @@ def _predict_streamed(args: argparse.Namespace, trained: TrainedModel) -> Predic
                                  on_result=writer.write if writer else None)
         except RuntimeError as exc:
             raise CommandError(str(exc)) from None
+        except KeyboardInterrupt:
+            if writer is not None:
+                print(f"interrupted: what was finished is in {args.output}; the same command resumes it",
+                      file=sys.stderr)
+            raise
 
 
 def run_musicnn(args: argparse.Namespace) -> int:
