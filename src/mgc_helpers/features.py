@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .config import PAPER_CONFIG, FeatureConfig, label_mapping
-from .mfcc_fast import filters, install_filters, mfcc_segments
+from .mfcc_fast import filters, install_filters, mfcc_segments, reuse_freed_memory
 from .records import Skipped
 from .segments import SegmentSet, _read_npz, _strings, _write_npz
 
@@ -131,8 +131,9 @@ def _extract_chunk(number: int, items: list[tuple[int, str]], config: FeatureCon
 
     from .audio import AudioError
 
-    if bank is not None:
+    if bank is not None:  # a worker process
         install_filters(config, bank)
+        reuse_freed_memory()
 
     blocks, counts, skipped, notes = [], [], [], []
     with threadpool_limits(limits=1):

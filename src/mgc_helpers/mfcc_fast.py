@@ -20,7 +20,7 @@ from .config import PAPER_CONFIG, FeatureConfig
 if TYPE_CHECKING:  # pragma: no cover
     import scipy.sparse
 
-__all__ = ["filters", "install_filters", "mfcc_segments", "power_spectrogram"]
+__all__ = ["filters", "install_filters", "mfcc_segments", "power_spectrogram", "reuse_freed_memory"]
 
 #: Filter banks and windows handed over by :func:`install_filters`, by (sample rate, n_fft, n_mels).
 _INSTALLED: dict[tuple[int, int, int], tuple[scipy.sparse.csr_matrix, np.ndarray]] = {}
@@ -36,6 +36,30 @@ def filters(config: FeatureConfig = PAPER_CONFIG) -> tuple[scipy.sparse.csr_matr
     if key in _INSTALLED:
         return _INSTALLED[key]
     return _librosa_mel_basis(*key), _librosa_window(config.n_fft)
+
+
+@lru_cache(maxsize=1)
+def reuse_freed_memory() -> bool:
+    """Ask glibc's ``malloc`` to keep freed blocks of up to 256 MB for reuse (worker processes).
+
+    Each clip's MFCCs allocate several 5-10 MB temporaries; by default glibc gives such blocks back
+    to the system when they are freed and takes them again (zeroed page by page) for the next clip,
+    which costs about a fifth of the CPU time of :func:`mfcc_segments`. Called once by the worker
+    processes of :func:`mgc_helpers.features.extract_features` and ``mgc predict``; the numbers do
+    not change. Returns whether it applied (Linux with glibc only).
+    """
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        m_trim_threshold, m_mmap_threshold = -1, -3  # from <malloc.h>
+        return bool(libc.mallopt(m_mmap_threshold, 256 * 2**20)) and bool(libc.mallopt(m_trim_threshold, 2**30))
+    except (OSError, AttributeError):  # another C library (musl...): leave it as it is
+        return False
 
 
 def install_filters(config: FeatureConfig, bank: tuple[scipy.sparse.csr_matrix, np.ndarray]) -> None:

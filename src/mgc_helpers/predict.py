@@ -272,14 +272,21 @@ def predict_file(path: str | os.PathLike, trained: TrainedModel, *, batch_size: 
     return _classify(Path(path), X, duration, notes, trained, batch_size=batch_size)
 
 
-def _mfcc_task(path: str, config: FeatureConfig) -> tuple[str, np.ndarray | None, float, list[str] | str]:
+def _mfcc_task(path: str, config: FeatureConfig,
+               bank: tuple | None = None) -> tuple[str, np.ndarray | None, float, list[str] | str]:
     """Worker: ``(path, X, duration, notes)``, or ``(path, None, 0, reason)`` for an unusable file.
 
     The reason travels as text (an exception with extra fields does not survive pickling); BLAS and
-    OpenMP pools are limited to one thread, since the workers already fill the cores.
+    OpenMP pools are limited to one thread, since the workers already fill the cores. ``bank``: the
+    parent's :func:`~mgc_helpers.mfcc_fast.filters` (the worker need not import librosa).
     """
     from threadpoolctl import threadpool_limits
 
+    from .mfcc_fast import install_filters, reuse_freed_memory
+
+    if bank is not None:
+        install_filters(config, bank)
+    reuse_freed_memory()
     with threadpool_limits(limits=1):
         try:
             X, duration, notes = file_mfcc(path, config=config)
@@ -302,6 +309,9 @@ def _mfcc_results(files: list[Path], config: FeatureConfig, *, n_jobs: int,
         return
     from joblib import Parallel, delayed, parallel_config
 
+    from .mfcc_fast import filters
+
+    bank = filters(config)
     if backend == "dask":
         from .features import _require_dask_client
 
@@ -311,7 +321,7 @@ def _mfcc_results(files: list[Path], config: FeatureConfig, *, n_jobs: int,
         context, jobs = parallel_config(backend="loky", inner_max_num_threads=1), n_jobs
     with context:
         yield from Parallel(n_jobs=jobs, return_as="generator", pre_dispatch="4*n_jobs", batch_size=1)(
-            delayed(_mfcc_task)(str(path), config) for path in files)
+            delayed(_mfcc_task)(str(path), config, bank) for path in files)
 
 
 def predict_paths(paths: Sequence[str | os.PathLike], trained: TrainedModel, *, progress: bool = False,
