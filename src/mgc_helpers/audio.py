@@ -253,6 +253,125 @@ def segment_signal(y: np.ndarray, *, config: FeatureConfig = PAPER_CONFIG,
     return y[: k * size].reshape(k, size)
 
 
+class SegmentStream:
+    """A song of any length as the model's segments, decoded block by block in bounded memory.
+
+    Iterating yields arrays of shape ``(k, config.samples_per_segment)`` with ``k <= block_segments``:
+    exactly the segments :func:`load_song` returns for the whole file, in order, but never more than
+    about ``block_segments`` segments of audio exist at once (a 60-minute recording at 44.1 kHz is
+    never decoded whole). libsndfile reads the file a block at a time; each block is mixed to mono
+    as :func:`load_audio` does and resampled by a streaming soxr resampler (the samples
+    :func:`librosa.resample` gives for the whole file, to float32 rounding). Files libsndfile cannot
+    read are decoded whole by :func:`load_audio` (audioread). After the iteration, ``duration``,
+    ``peak`` and :meth:`notes` describe the whole song. Explained in ``11_predict.ipynb``.
+
+    Raises
+    ------
+    AudioError
+        While iterating: the file cannot be decoded, holds NaN/inf samples, or is shorter than one
+        segment.
+    """
+
+    def __init__(self, path: str | os.PathLike, *, config: FeatureConfig = PAPER_CONFIG, block_segments: int = 10):
+        if block_segments < 1:
+            raise ValueError(f"block_segments must be positive, got {block_segments!r}")
+        self.path = Path(path)
+        self.config = config
+        self.block_segments = block_segments
+        self.duration = 0.0
+        self.peak = 0.0
+        self.n_segments = 0
+
+    def _blocks(self) -> Iterator[np.ndarray]:
+        """Mono float32 blocks at ``config.sample_rate``."""
+        import soundfile as sf
+
+        path, sr = self.path, self.config.sample_rate
+        _check_file(path)
+        if path.stat().st_size == 0:
+            raise AudioError(path, "empty file (0 bytes)")
+        try:
+            with _opened(path) as source, sf.SoundFile(source) as f:
+                rate = int(f.samplerate)
+        except Exception:  # not for libsndfile: decode it whole (audioread), then cut it up
+            y, _ = load_audio(path, sr=sr, mono=True)
+            yield y
+            return
+        seconds = min(30.0, self.block_segments * self.config.segment_duration)  # decoded at a time
+        n_in = n_out = 0
+        resampler = None
+        if rate != sr:
+            import soxr
+
+            resampler = soxr.ResampleStream(rate, sr, 1, dtype="float32", quality="HQ")
+        try:
+            with _opened(path) as source, sf.SoundFile(source) as f:
+                while True:
+                    data = f.read(frames=max(1, int(seconds * rate)), dtype="float32", always_2d=True)
+                    if not len(data):
+                        break
+                    if not np.all(np.isfinite(data)):
+                        raise AudioError(path, "contains NaN or infinite samples")
+                    n_in += len(data)
+                    # as load_audio: (channels, n), then the mean over channels
+                    y = data[:, 0] if data.shape[1] == 1 else np.mean(np.ascontiguousarray(data.T), axis=0)
+                    if resampler is not None:
+                        y = resampler.resample_chunk(y)
+                    n_out += len(y)
+                    yield y
+                if resampler is not None:  # the resampler's tail, then librosa's length: ceil(n * ratio)
+                    tail = resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True)
+                    wanted = int(np.ceil(n_in * float(sr) / rate))
+                    tail = np.concatenate([tail, np.zeros(max(0, wanted - n_out - len(tail)), np.float32)])
+                    if n_out + len(tail) > wanted:
+                        raise AudioError(path, "resampler gave more samples than expected")  # pragma: no cover
+                    yield tail
+        except sf.LibsndfileError as exc:
+            raise AudioError(path, f"cannot decode audio ({type(exc).__name__}: {exc})") from None
+        if n_in == 0:
+            raise AudioError(path, "no audio samples")
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        config = self.config
+        size = config.samples_per_segment
+        step = self.block_segments * size
+        pending: list[np.ndarray] = []
+        held = total = 0
+        self.peak, self.n_segments = 0.0, 0
+        for y in self._blocks():
+            if not len(y):
+                continue
+            total += len(y)
+            self.peak = max(self.peak, float(np.max(np.abs(y))))
+            pending.append(y)
+            held += len(y)
+            while held >= step:  # whole segments that the whole-file cut gives too (only the end is padded)
+                buffer = np.concatenate(pending)
+                block, rest = buffer[:step], buffer[step:]
+                pending, held = [rest], len(rest)
+                self.n_segments += self.block_segments
+                yield block.reshape(self.block_segments, size)
+        self.duration = total / config.sample_rate
+        rest = np.concatenate(pending) if pending else np.zeros(0, np.float32)
+        last = segment_signal(rest, config=config, n_segments=None)
+        self.n_segments += len(last)
+        if self.n_segments == 0:
+            raise AudioError(self.path, f"too short ({self.duration:.2f} s): needs at least one "
+                                        f"{config.segment_duration:g}-s segment")
+        for i in range(0, len(last), self.block_segments):
+            yield last[i: i + self.block_segments]
+
+    def notes(self, *, silent_note: str = "silent audio") -> list[str]:
+        """What :func:`load_song` notes: an unused tail, silence (call after iterating)."""
+        notes = []
+        covered = self.n_segments * self.config.segment_duration
+        if self.duration - covered > 0.5:
+            notes.append(f"last {self.duration - covered:.1f} s (shorter than a segment) not used")
+        if self.peak < 1e-4:
+            notes.append(silent_note)
+        return notes
+
+
 def load_song(path: str | os.PathLike, *, config: FeatureConfig = PAPER_CONFIG,
               silent_note: str = "silent audio") -> tuple[np.ndarray, float, list[str]]:
     """A song of any length, rate and channel count, as the model's segments.

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .config import PAPER_CONFIG, FeatureConfig, label_mapping
-from .mfcc_fast import mfcc_segments
+from .mfcc_fast import filters, install_filters, mfcc_segments, reuse_freed_memory
 from .records import Skipped
 from .segments import SegmentSet, _read_npz, _strings, _write_npz
 
@@ -121,11 +121,19 @@ def extract_track(path: str | os.PathLike, *, config: FeatureConfig = PAPER_CONF
 # Chunks of work
 # --------------------------------------------------------------------------------------------
 
-def _extract_chunk(number: int, items: list[tuple[int, str]], config: FeatureConfig) -> dict[str, Any]:
-    """Worker: MFCCs of a few tracks, with BLAS/OpenMP threads limited to one."""
+def _extract_chunk(number: int, items: list[tuple[int, str]], config: FeatureConfig,
+                   bank: tuple[Any, np.ndarray] | None = None) -> dict[str, Any]:
+    """Worker: MFCCs of a few tracks, with BLAS/OpenMP threads limited to one.
+
+    ``bank`` is the parent's :func:`~mgc_helpers.mfcc_fast.filters`, so the worker need not import librosa.
+    """
     from threadpoolctl import threadpool_limits
 
     from .audio import AudioError
+
+    if bank is not None:  # a worker process
+        install_filters(config, bank)
+        reuse_freed_memory()
 
     blocks, counts, skipped, notes = [], [], [], []
     with threadpool_limits(limits=1):
@@ -193,8 +201,9 @@ def _run_chunks(todo: list[tuple[int, list[tuple[int, str]]]], config: FeatureCo
         # (OMP_NUM_THREADS, OPENBLAS_NUM_THREADS, MKL_NUM_THREADS, NUMBA_NUM_THREADS, ...)
         context = parallel_config(backend="loky", inner_max_num_threads=1)
         n_jobs_arg = n_jobs
+    bank = filters(config)
     with context:
-        tasks = (delayed(_extract_chunk)(number, items, config) for number, items in todo)
+        tasks = (delayed(_extract_chunk)(number, items, config, bank) for number, items in todo)
         yield from Parallel(n_jobs=n_jobs_arg, return_as="generator_unordered",
                             pre_dispatch="2*n_jobs")(tasks)
 

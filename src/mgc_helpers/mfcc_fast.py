@@ -20,11 +20,67 @@ from .config import PAPER_CONFIG, FeatureConfig
 if TYPE_CHECKING:  # pragma: no cover
     import scipy.sparse
 
-__all__ = ["mfcc_segments", "power_spectrogram"]
+__all__ = ["filters", "install_filters", "mfcc_segments", "power_spectrogram", "reuse_freed_memory"]
+
+#: Filter banks and windows handed over by :func:`install_filters`, by (sample rate, n_fft, n_mels).
+_INSTALLED: dict[tuple[int, int, int], tuple[scipy.sparse.csr_matrix, np.ndarray]] = {}
+
+
+def filters(config: FeatureConfig = PAPER_CONFIG) -> tuple[scipy.sparse.csr_matrix, np.ndarray]:
+    """The mel filter bank (sparse) and analysis window :func:`mfcc_segments` uses for ``config``.
+
+    A parent process computes them once and hands them to its workers (:func:`install_filters`), so
+    that a worker never imports librosa (about a second of CPU time per process).
+    """
+    key = (config.sample_rate, config.n_fft, config.n_mels)
+    if key in _INSTALLED:
+        return _INSTALLED[key]
+    return _librosa_mel_basis(*key), _librosa_window(config.n_fft)
+
+
+@lru_cache(maxsize=1)
+def reuse_freed_memory() -> bool:
+    """Ask glibc's ``malloc`` to keep freed blocks of up to 256 MB for reuse (worker processes).
+
+    Each clip's MFCCs allocate several 5-10 MB temporaries; by default glibc gives such blocks back
+    to the system when they are freed and takes them again (zeroed page by page) for the next clip,
+    which costs about a fifth of the CPU time of :func:`mfcc_segments`. Called once by the worker
+    processes of :func:`mgc_helpers.features.extract_features` and ``mgc predict``; the numbers do
+    not change. Returns whether it applied (Linux with glibc only).
+    """
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        m_trim_threshold, m_mmap_threshold = -1, -3  # from <malloc.h>
+        return bool(libc.mallopt(m_mmap_threshold, 256 * 2**20)) and bool(libc.mallopt(m_trim_threshold, 2**30))
+    except (OSError, AttributeError):  # another C library (musl...): leave it as it is
+        return False
+
+
+def install_filters(config: FeatureConfig, bank: tuple[scipy.sparse.csr_matrix, np.ndarray]) -> None:
+    """Use ``bank`` (from :func:`filters` in another process) for ``config`` in this process."""
+    _INSTALLED[(config.sample_rate, config.n_fft, config.n_mels)] = bank
+
+
+def _mel_basis(sample_rate: int, n_fft: int, n_mels: int) -> scipy.sparse.csr_matrix:
+    installed = _INSTALLED.get((sample_rate, n_fft, n_mels))
+    return installed[0] if installed is not None else _librosa_mel_basis(sample_rate, n_fft, n_mels)
+
+
+def _window(n_fft: int) -> np.ndarray:
+    for (_, size, _), (_, window) in _INSTALLED.items():
+        if size == n_fft:
+            return window
+    return _librosa_window(n_fft)
 
 
 @lru_cache(maxsize=8)
-def _mel_basis(sample_rate: int, n_fft: int, n_mels: int) -> scipy.sparse.csr_matrix:
+def _librosa_mel_basis(sample_rate: int, n_fft: int, n_mels: int) -> scipy.sparse.csr_matrix:
     """librosa's (Slaney) mel filter bank as a sparse matrix, built once per process.
 
     Each triangular filter covers only a few FFT bins (about 2000 non-zeros of 131 000), so the
@@ -38,7 +94,7 @@ def _mel_basis(sample_rate: int, n_fft: int, n_mels: int) -> scipy.sparse.csr_ma
 
 
 @lru_cache(maxsize=8)
-def _window(n_fft: int) -> np.ndarray:
+def _librosa_window(n_fft: int) -> np.ndarray:
     import librosa
 
     return librosa.filters.get_window("hann", n_fft, fftbins=True).astype(np.float32)

@@ -7,6 +7,13 @@ are averaged into one probability per genre for the track.
 
 Files that cannot be used (not audio, corrupt, NaN samples, shorter than one segment) are reported
 with the reason and counted, never dropped silently. Explained in ``11_predict.ipynb``.
+
+Scale: a song is decoded and turned into MFCCs block by block (:class:`~mgc_helpers.audio.SegmentStream`),
+so a recording of hours needs no more memory than a few minutes of audio; a folder of many songs is
+spread over worker processes or a Dask cluster (decoding and MFCCs there, the model here, so the
+answers are the same bits as a run in one process); :class:`StreamingWriter` appends each file's result
+to a CSV or JSON-lines file as soon as it is known, and a rerun with the same output skips the files
+already there.
 """
 from __future__ import annotations
 
@@ -14,6 +21,7 @@ import csv
 import io
 import json
 import os
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,16 +29,22 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .audio import AUDIO_EXTENSIONS, AudioError, load_song
+from .audio import AUDIO_EXTENSIONS, AudioError, SegmentStream
 from .records import Skipped
 
 if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Callable, Iterator
+
+    from .config import FeatureConfig
     from .training import TrainedModel
 
 __all__ = [
+    "BACKENDS",
     "PredictionReport",
+    "StreamingWriter",
     "TrackPrediction",
     "default_model_path",
+    "file_mfcc",
     "find_audio_files",
     "format_report",
     "predict_file",
@@ -38,7 +52,13 @@ __all__ = [
 ]
 
 #: Output formats of :func:`format_report`.
-FORMATS: tuple[str, ...] = ("text", "json", "csv")
+FORMATS: tuple[str, ...] = ("text", "json", "csv", "jsonl")
+
+#: Where :func:`predict_paths` decodes files and computes MFCCs besides this process.
+BACKENDS: tuple[str, ...] = ("loky", "dask")
+
+#: Header of the CSV report.
+CSV_HEADER: tuple[str, ...] = ("path", "segment", "start", "rank", "genre", "probability", "model")
 
 
 @dataclass
@@ -133,10 +153,13 @@ class PredictionReport:
     trained_on: str = ""
     caveat: str = ""
     model_path: str = ""
+    already_done: list[Path] = field(default_factory=list)
+    audio_seconds: float = 0.0
 
     def summary(self) -> str:
+        resumed = (f", {len(self.already_done)} already in the output (not redone)" if self.already_done else "")
         return (f"{len(self.predictions)} file(s) classified, {len(self.skipped)} skipped, "
-                f"{len(self.ignored)} ignored (hidden or not audio)")
+                f"{len(self.ignored)} ignored (hidden or not audio){resumed}")
 
 
 def find_audio_files(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[Skipped], list[Path]]:
@@ -210,6 +233,35 @@ def default_model_path() -> Path:
     return model
 
 
+def file_mfcc(path: str | os.PathLike, *, config: FeatureConfig,
+              block_segments: int = 10) -> tuple[np.ndarray, float, list[str]]:
+    """MFCCs of every segment of a song of any length, computed block by block in bounded memory.
+
+    Returns ``(X, duration, notes)``: ``X`` of shape ``(n_segments, frames, n_mfcc)`` (float32, the same
+    bits as :func:`~mgc_helpers.mfcc_fast.mfcc_segments` of the whole song's segments), the decoded
+    length in seconds and the notes of :class:`~mgc_helpers.audio.SegmentStream`. Only
+    ``block_segments`` segments of audio exist at once; the MFCCs are 40 times smaller than the audio.
+
+    Raises
+    ------
+    AudioError
+        If the file cannot be decoded, holds NaN/inf samples, or is shorter than one segment.
+    """
+    from .mfcc_fast import mfcc_segments
+
+    stream = SegmentStream(path, config=config, block_segments=block_segments)
+    X = np.concatenate([mfcc_segments(block, config=config) for block in stream])
+    return X, stream.duration, stream.notes(silent_note="silent audio: the prediction means nothing")
+
+
+def _classify(path: Path, X: np.ndarray, duration: float, notes: list[str], trained: TrainedModel, *,
+              batch_size: int) -> TrackPrediction:
+    proba = trained.predict_proba(X, batch_size=batch_size).astype(np.float64)
+    mean = proba.mean(axis=0)
+    return TrackPrediction(path, tuple(trained.genres), mean / mean.sum(), proba, duration, notes,
+                           segment_seconds=trained.config.segment_duration)
+
+
 def predict_file(path: str | os.PathLike, trained: TrainedModel, *, batch_size: int = 64) -> TrackPrediction:
     """Classify one audio file with a trained model.
 
@@ -221,42 +273,225 @@ def predict_file(path: str | os.PathLike, trained: TrainedModel, *, batch_size: 
     trained : TrainedModel
         From :func:`mgc_helpers.training.load_model`.
     batch_size : int
-        Segments per forward pass (bounds memory for long files).
+        Segments per forward pass.
+
+    The song is decoded and turned into MFCCs block by block (:func:`file_mfcc`), so memory does not
+    grow with its length beyond its MFCCs and probabilities.
 
     Raises
     ------
     AudioError
         If the file cannot be decoded, holds NaN/inf samples, or is shorter than one segment.
     """
-    from .mfcc_fast import mfcc_segments
-
-    config = trained.config
-    segments, duration, notes = load_song(path, config=config,
-                                          silent_note="silent audio: the prediction means nothing")
-    X = mfcc_segments(segments, config=config)
-    proba = trained.predict_proba(X, batch_size=batch_size).astype(np.float64)
-    mean = proba.mean(axis=0)
-    return TrackPrediction(Path(path), tuple(trained.genres), mean / mean.sum(), proba, duration, notes,
-                           segment_seconds=config.segment_duration)
+    X, duration, notes = file_mfcc(path, config=trained.config)
+    return _classify(Path(path), X, duration, notes, trained, batch_size=batch_size)
 
 
-def predict_paths(paths: Sequence[str | os.PathLike], trained: TrainedModel, *,
-                  progress: bool = False) -> PredictionReport:
-    """Classify every audio file among ``paths`` (files or folders); report what was not usable."""
-    files, skipped, ignored = find_audio_files(paths)
-    predictions = []
-    iterator = files
-    if progress and len(files) > 1:
-        from tqdm import tqdm
+def _mfcc_task(path: str, config: FeatureConfig,
+               bank: tuple | None = None) -> tuple[str, np.ndarray | None, float, list[str] | str]:
+    """Worker: ``(path, X, duration, notes)``, or ``(path, None, 0, reason)`` for an unusable file.
 
-        iterator = tqdm(files, desc="predict", unit="file")
-    for path in iterator:
+    The reason travels as text (an exception with extra fields does not survive pickling); BLAS and
+    OpenMP pools are limited to one thread, since the workers already fill the cores. ``bank``: the
+    parent's :func:`~mgc_helpers.mfcc_fast.filters` (the worker need not import librosa).
+    """
+    from threadpoolctl import threadpool_limits
+
+    from .mfcc_fast import install_filters, reuse_freed_memory
+
+    if bank is not None:
+        install_filters(config, bank)
+    reuse_freed_memory()
+    with threadpool_limits(limits=1):
         try:
-            predictions.append(predict_file(path, trained))
+            X, duration, notes = file_mfcc(path, config=config)
         except AudioError as exc:
-            skipped.append(Skipped(Path(path), exc.reason))
-    return PredictionReport(predictions, skipped, ignored, model=trained.name, trained_on=trained.describe(),
-                            caveat=model_caveat(trained))
+            return path, None, 0.0, exc.reason
+    return path, X, duration, notes
+
+
+def _mfcc_results(files: list[Path], config: FeatureConfig, *, n_jobs: int,
+                  backend: str) -> Iterator[tuple[str, np.ndarray | None, float, list[str] | str]]:
+    """:func:`_mfcc_task` of every file, in the order given: here, in local processes or on Dask."""
+    if backend == "loky" and n_jobs == 1:
+        for path in files:
+            try:
+                X, duration, notes = file_mfcc(path, config=config)
+            except AudioError as exc:
+                yield str(path), None, 0.0, exc.reason
+                continue
+            yield str(path), X, duration, notes
+        return
+    from joblib import Parallel, delayed, parallel_config
+
+    from .mfcc_fast import filters
+
+    bank = filters(config)
+    if backend == "dask":
+        from .features import _require_dask_client
+
+        _require_dask_client()
+        context, jobs = parallel_config(backend="dask"), -1
+    else:
+        context, jobs = parallel_config(backend="loky", inner_max_num_threads=1), n_jobs
+    with context:
+        yield from Parallel(n_jobs=jobs, return_as="generator", pre_dispatch="4*n_jobs", batch_size=1)(
+            delayed(_mfcc_task)(str(path), config, bank) for path in files)
+
+
+def predict_paths(paths: Sequence[str | os.PathLike], trained: TrainedModel, *, progress: bool = False,
+                  n_jobs: int = 1, backend: str = "loky", done: Iterable[str | os.PathLike] = (),
+                  on_result: Callable[[TrackPrediction | Skipped], None] | None = None) -> PredictionReport:
+    """Classify every audio file among ``paths`` (files or folders); report what was not usable.
+
+    Parameters
+    ----------
+    paths : sequence of path-like
+        Files and folders (searched recursively, see :func:`find_audio_files`).
+    trained : TrainedModel
+        From :func:`mgc_helpers.training.load_model`; it runs in this process.
+    progress : bool
+        A tqdm bar on stderr (files, with seconds of audio per second in the postfix).
+    n_jobs : int
+        Worker processes that decode files and compute MFCCs (``1``: all in this process).
+    backend : {"loky", "dask"}
+        ``"dask"`` sends the files to the workers of the running ``dask.distributed`` Client (they
+        must see the files). Either way the model runs here on the same MFCCs, in the same order,
+        so the answers are bit for bit those of a run in one process.
+    done : iterable of path-like
+        Files already classified (a resumed run): not redone, listed in ``already_done``.
+    on_result : callable or None
+        Called with each file's :class:`TrackPrediction` or :class:`Skipped` as soon as it is known,
+        in file order (e.g. :meth:`StreamingWriter.write`).
+
+    Raises
+    ------
+    ValueError
+        For a bad ``backend`` or ``n_jobs``.
+    RuntimeError
+        For ``backend="dask"`` without a running Client.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose one of {list(BACKENDS)}")
+    if not isinstance(n_jobs, int) or isinstance(n_jobs, bool) or n_jobs < 1:
+        raise ValueError(f"n_jobs must be a positive integer, got {n_jobs!r}")
+    files, skipped, ignored = find_audio_files(paths)
+    finished = {str(Path(p)) for p in done}
+    already = [f for f in files if str(f) in finished]
+    files = [f for f in files if str(f) not in finished]
+    report = PredictionReport([], skipped, ignored, model=trained.name, trained_on=trained.describe(),
+                              caveat=model_caveat(trained), already_done=already)
+    if on_result is not None:
+        for s in skipped:
+            on_result(s)
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(files), desc="predict", unit="file", disable=not progress or len(files) < 2,
+               file=sys.stderr)
+    jobs = min(n_jobs, max(1, len(files)))
+    with bar:
+        for name, X, duration, notes in _mfcc_results(files, trained.config, n_jobs=jobs, backend=backend):
+            item: TrackPrediction | Skipped
+            if X is None:
+                item = Skipped(Path(name), str(notes))
+                report.skipped.append(item)
+            else:
+                item = _classify(Path(name), X, duration, list(notes), trained, batch_size=64)
+                report.predictions.append(item)
+                report.audio_seconds += duration
+            if on_result is not None:
+                on_result(item)
+            bar.update(1)
+            bar.set_postfix_str(f"{report.audio_seconds / max(bar.format_dict['elapsed'], 1e-9):,.0f} s audio/s",
+                                refresh=False)
+    return report
+
+
+class StreamingWriter:
+    """Appends each file's result to a CSV or JSON-lines report as soon as it is known.
+
+    Every file's lines are written and flushed at once, so an interrupted run keeps what it
+    finished. Opening an existing report resumes it: :attr:`done` holds the files already in it
+    (classified or skipped), which :func:`predict_paths` then leaves out; a last line cut off
+    by the interruption is removed first. A CSV report starts with :data:`CSV_HEADER`; a JSON-lines
+    report holds one object per file (:meth:`TrackPrediction.to_dict`, or ``path`` and ``skipped``).
+
+    Explained in ``11_predict.ipynb``.
+    """
+
+    def __init__(self, path: str | os.PathLike, *, fmt: str = "csv", top: int = 3, segments: bool = False,
+                 model: str = ""):
+        if fmt not in ("csv", "jsonl"):
+            raise ValueError(f"a streamed report is csv or jsonl, got {fmt!r}")
+        self.path, self.fmt, self.top, self.segments, self.model = Path(path), fmt, top, segments, model
+        self.done: set[str] = set()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.is_file() and self.path.stat().st_size:
+            self._resume()
+        self._file = open(self.path, "a", encoding="utf-8", newline="")  # closed by close()
+        if self.fmt == "csv" and self._file.tell() == 0:
+            self._emit([list(CSV_HEADER)])
+
+    def _resume(self) -> None:
+        text = self.path.read_text(encoding="utf-8")
+        if not text.endswith("\n"):  # a line cut off by the interruption
+            text = text[: text.rfind("\n") + 1]
+            self.path.write_text(text, encoding="utf-8")
+        lines = text.splitlines()
+        if self.fmt == "csv":
+            rows = list(csv.reader(lines))
+            if rows and tuple(rows[0]) != CSV_HEADER:
+                raise ValueError(f"{self.path} is not a report of mgc predict (CSV header {rows[0]})")
+            self.done = {row[0] for row in rows[1:] if row}
+        else:
+            for number, line in enumerate(lines, start=1):
+                try:
+                    self.done.add(json.loads(line)["path"])
+                except (ValueError, KeyError, TypeError):
+                    raise ValueError(f"{self.path}, line {number}: not a report line of mgc predict") from None
+
+    def _emit(self, rows: list[list]) -> None:
+        if self.fmt == "csv":
+            buffer = io.StringIO()
+            csv.writer(buffer, lineterminator="\n").writerows(rows)
+            self._file.write(buffer.getvalue())
+        else:
+            self._file.write("".join(json.dumps(row) + "\n" for row in rows))
+        self._file.flush()
+
+    def write(self, item: TrackPrediction | Skipped) -> None:
+        """Append one file's result (and flush)."""
+        if isinstance(item, Skipped):
+            rows: list = ([[str(item.path), "skipped", "", "", "", item.reason, ""]] if self.fmt == "csv"
+                          else [{"path": str(item.path), "skipped": item.reason}])
+        elif self.fmt == "csv":
+            rows = _csv_rows(item, top=self.top, segments=self.segments, model=self.model)
+        else:
+            rows = [item.to_dict(top=self.top, segments=self.segments)]
+        self._emit(rows)
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> StreamingWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _csv_rows(p: TrackPrediction, *, top: int, segments: bool, model: str) -> list[list]:
+    """The CSV report's rows of one file: its top genres, then (``segments``) one row per segment and its thumbnail."""
+    rows: list[list] = [[p.path, "track", "", rank, genre, f"{prob:.4f}", model]
+                        for rank, (genre, prob) in enumerate(p.top(top), start=1)]
+    if segments:
+        for i, seg in enumerate(p.segment_probabilities):
+            k = int(np.argmax(seg))
+            rows.append([p.path, i, f"{i * p.segment_seconds:.1f}", 1, p.genres[k], f"{seg[k]:.4f}", model])
+        t, g = p.thumbnail, int(np.argmax(p.probabilities))  # the segment most sure of the track's genre
+        rows.append([p.path, "thumbnail", f"{t * p.segment_seconds:.1f}", "", p.genres[g],
+                     f"{p.segment_probabilities[t, g]:.4f}", model])
+    return rows
 
 
 def model_caveat(trained: TrainedModel) -> str:
@@ -291,22 +526,17 @@ def format_report(report: PredictionReport, *, fmt: str = "text", top: int = 3, 
             "ignored": [str(p) for p in report.ignored],
         }
         return json.dumps(data, indent=2)
+    if fmt == "jsonl":
+        lines = [json.dumps(p.to_dict(top=top, segments=segments)) for p in report.predictions]
+        lines += [json.dumps({"path": str(s.path), "skipped": s.reason}) for s in report.skipped]
+        return "\n".join(lines)
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["path", "segment", "start", "rank", "genre", "probability", "model"])
+        writer.writerow(CSV_HEADER)
         model = report.trained_on or report.model
         for p in report.predictions:
-            for rank, (genre, prob) in enumerate(p.top(top), start=1):
-                writer.writerow([p.path, "track", "", rank, genre, f"{prob:.4f}", model])
-            if segments:
-                for i, seg in enumerate(p.segment_probabilities):
-                    k = int(np.argmax(seg))
-                    writer.writerow([p.path, i, f"{i * p.segment_seconds:.1f}", 1, p.genres[k], f"{seg[k]:.4f}",
-                                     model])
-                t, g = p.thumbnail, int(np.argmax(p.probabilities))  # the segment most sure of the track's genre
-                writer.writerow([p.path, "thumbnail", f"{t * p.segment_seconds:.1f}", "", p.genres[g],
-                                 f"{p.segment_probabilities[t, g]:.4f}", model])
+            writer.writerows(_csv_rows(p, top=top, segments=segments, model=model))
         for s in report.skipped:
             writer.writerow([s.path, "skipped", "", "", "", s.reason, ""])
         return buffer.getvalue()

@@ -25,6 +25,7 @@ examples:
   mgc extract ~/datasets/gtzan --dataset gtzan --out gtzan.npz --jobs 4
   mgc extract ~/datasets/gtzan --json data.json          # the paper's JSON layout as well
   mgc extract DATA --backend dask --scheduler tcp://host:8786
+  mgc extract DATA --backend dask --jobs 4                # a local cluster of 4 worker processes
 """
 
 
@@ -42,7 +43,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--backend", choices=("loky", "dask"), default="loky",
                         help="loky: local processes (default); dask: a dask.distributed cluster")
     parser.add_argument("--scheduler", metavar="ADDRESS",
-                        help="with --backend dask: scheduler address (default: start a local cluster)")
+                        help="with --backend dask: scheduler address, or `local` (the default) for a local "
+                             "cluster of --jobs worker processes")
     parser.add_argument("--cache-dir", metavar="DIR",
                         help="feature cache folder (default: features/ in MGC_CACHE_DIR or data/cache of the project)")
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
@@ -52,14 +54,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 @contextlib.contextmanager
-def _dask_client(scheduler: str | None, jobs: int | None) -> Iterator[None]:
+def dask_client(scheduler: str | None, jobs: int | None) -> Iterator[None]:
+    """A running ``dask.distributed`` Client for the block: the cluster at ``scheduler``, or (``None``
+    or ``"local"``) a local cluster of ``jobs`` worker processes (default: one per CPU), one thread each.
+
+    Shared by ``mgc extract`` and ``mgc predict``.
+    """
     from ..cli import CommandError
 
     try:
         from distributed import Client, LocalCluster
     except ImportError:
         raise CommandError("--backend dask needs dask.distributed: pip install \"mgc-helpers[dask]\"") from None
-    if scheduler:
+    if scheduler and scheduler != "local":
         try:
             client = Client(scheduler, timeout="10s")
         except (OSError, TimeoutError) as exc:
@@ -70,7 +77,7 @@ def _dask_client(scheduler: str | None, jobs: int | None) -> Iterator[None]:
     from joblib import cpu_count
 
     with LocalCluster(n_workers=jobs or cpu_count(), threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster):
+                      dashboard_address=":0") as cluster, Client(cluster):
         yield
 
 
@@ -107,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     if not dataset.tracks:
         raise CommandError(f"no usable audio files in {args.data_dir}")
 
-    context = _dask_client(args.scheduler, args.jobs) if args.backend == "dask" else contextlib.nullcontext()
+    context = dask_client(args.scheduler, args.jobs) if args.backend == "dask" else contextlib.nullcontext()
     with context:
         try:
             segments = extract_features(dataset, cache_dir=args.cache_dir, n_jobs=args.jobs, backend=args.backend,

@@ -2,8 +2,16 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..cli import positive_int
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..predict import PredictionReport
+    from ..training import TrainedModel
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -24,15 +32,25 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--segments", action="store_true",
                         help="also show each 3-second segment's genre, and the track's thumbnail (the segment "
                              "most sure of the track's genre)")
-    parser.add_argument("--format", choices=("text", "json", "csv"), default="text", help="output format")
-    parser.add_argument("--output", "-o", type=Path, default=None, help="write to this file instead of stdout")
+    parser.add_argument("--format", choices=("text", "json", "csv", "jsonl"), default="text",
+                        help="output format (jsonl: one JSON object per file)")
+    parser.add_argument("--output", "-o", type=Path, default=None,
+                        help="write to this file instead of stdout; csv and jsonl reports are written file by file "
+                             "as results come, and a rerun with the same output resumes (files already in it are "
+                             "not redone)")
+    parser.add_argument("--jobs", type=positive_int, default=1, metavar="N",
+                        help="worker processes that decode the files and compute MFCCs (default 1: this process)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="use a dask.distributed cluster for decoding and MFCCs: its scheduler address, or "
+                             "`local` for a local cluster of --jobs worker processes (the workers must see the "
+                             "files; the model runs here)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..cli import CommandError, write_report
-    from ..predict import default_model_path, format_report, model_caveat, predict_paths
+    from ..predict import default_model_path, format_report, model_caveat
 
     if args.model is not None and str(args.model) == "musicnn":  # the pretrained tagger, zero-shot
         return run_musicnn(args)
@@ -61,11 +79,46 @@ def run(args: argparse.Namespace) -> int:
     caveat = model_caveat(trained)
     if caveat:
         print(f"note: {caveat}", file=sys.stderr)
-    report = predict_paths(args.paths, trained, progress=not args.no_progress and sys.stderr.isatty())
+    report = _predict_streamed(args, trained)
     report.model_path = str(model_path)
+    if args.output is not None and args.format in ("csv", "jsonl"):  # already written file by file
+        print(f"wrote {args.output}", file=sys.stderr)
+        print(report.summary(), file=sys.stderr)
+        return 0 if report.predictions or report.already_done else 1
     text = format_report(report, fmt=args.format, top=args.top, segments=args.segments)
     write_report(text, args.output, summary=report.summary() if args.format != "text" else None)
     return 0 if report.predictions else 1
+
+
+def _predict_streamed(args: argparse.Namespace, trained: TrainedModel) -> PredictionReport:
+    """predict_paths with the chosen workers; csv/jsonl to --output file by file, resuming a partial one."""
+    from ..cli import CommandError
+    from ..predict import StreamingWriter, predict_paths
+    from .extract import dask_client
+
+    writer = None
+    if args.output is not None and args.format in ("csv", "jsonl"):
+        try:
+            writer = StreamingWriter(args.output, fmt=args.format, top=args.top, segments=args.segments,
+                                     model=trained.describe())
+        except (OSError, ValueError) as exc:
+            raise CommandError(f"cannot write {args.output}: {exc}") from None
+        if writer.done:
+            print(f"resuming: {len(writer.done)} file(s) already in {args.output} are not redone", file=sys.stderr)
+    backend = "dask" if args.scheduler else "loky"
+    context = dask_client(args.scheduler, args.jobs) if args.scheduler else contextlib.nullcontext()
+    with writer if writer is not None else contextlib.nullcontext(), context:
+        try:
+            return predict_paths(args.paths, trained, progress=not args.no_progress and sys.stderr.isatty(),
+                                 n_jobs=args.jobs, backend=backend, done=writer.done if writer else (),
+                                 on_result=writer.write if writer else None)
+        except RuntimeError as exc:
+            raise CommandError(str(exc)) from None
+        except KeyboardInterrupt:
+            if writer is not None:
+                print(f"interrupted: what was finished is in {args.output}; the same command resumes it",
+                      file=sys.stderr)
+            raise
 
 
 def run_musicnn(args: argparse.Namespace) -> int:
@@ -78,6 +131,8 @@ def run_musicnn(args: argparse.Namespace) -> int:
 
     if args.top < 1:
         raise CommandError(f"--top must be at least 1, got {args.top}")
+    if args.format == "jsonl" or args.jobs != 1 or args.scheduler:
+        raise CommandError("--format jsonl, --jobs and --scheduler work with a trained model, not with musicnn")
 
     prefer_onednn()  # this process only tags: oneDNN's faster convolutions, where still possible
     print(f"model: {MODEL_NOTE}", file=sys.stderr)
@@ -96,6 +151,8 @@ def run_probe(args: argparse.Namespace) -> int:
 
     if args.top < 1:
         raise CommandError(f"--top must be at least 1, got {args.top}")
+    if args.format == "jsonl" or args.jobs != 1 or args.scheduler:
+        raise CommandError("--format jsonl, --jobs and --scheduler work with a trained Keras model, not with a probe")
     try:
         probe = load_probe(args.model)
     except (FileNotFoundError, ProbeFileError) as exc:
