@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import nbformat
@@ -209,7 +210,7 @@ def test_failed_build_is_reported(book_root, tmp_path):
         R.build_book(R.stage_book(tmp_path / "stage", executed={}, root=book_root))
 
 
-def test_chapters_07_to_09_run_at_the_same_time_and_are_recorded_in_order(book_root, tmp_path):
+def test_chapters_07_to_09_run_at_the_same_time_and_are_recorded_in_order(book_root, tmp_path, monkeypatch):
     """07 waits for a file 08 writes: the run only finishes if the two kernels run side by side."""
     (book_root / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n" + "".join(
         f"  - file: notebooks/{n}\n" for n in ("06_a", "07_b", "08_c", "09_d", "10_e")))
@@ -223,7 +224,16 @@ def test_chapters_07_to_09_run_at_the_same_time_and_are_recorded_in_order(book_r
                        [params_cell("results_dir = None"), new_code_cell(body)])
     assert [[p.name[:2] for p in w] for w in R.chapter_waves(R.list_notebooks(book_root))] == \
         [["06"], ["07", "08", "09"], ["10"]]
+    write_notebook(book_root / "notebooks" / "09_d.ipynb", [params_cell("results_dir = None"), new_code_cell(
+        "import os, pathlib\n(pathlib.Path(results_dir) / 'cwd-09').write_text(os.getcwd())")])
+    # papermill's cwd= would os.chdir this test's process into the notebook folder and back, racing between
+    # the side-by-side chapters (an unlucky order leaves it in notebooks/); its file handler may only
+    # "change" to the folder the process is already in
+    before, chdir, visited = os.getcwd(), os.chdir, set()
+    monkeypatch.setattr(os, "chdir", lambda path: (visited.add(str(path)), chdir(path))[-1])
     result = R.reproduce(root=book_root, out=tmp_path / "out", book=False, jobs=2, log=lambda _: None)
+    assert visited <= {before} and os.getcwd() == before
+    assert Path((tmp_path / "out" / "cwd-09").read_text()) == (book_root / "notebooks").resolve()
     assert [r.source.name[:2] for r in result.runs] == ["06", "07", "08", "09", "10"]
     record = json.loads((tmp_path / "out" / "reproduce.json").read_text())
     assert [n["name"][:2] for n in record["notebooks"]] == ["06", "07", "08", "09", "10"]

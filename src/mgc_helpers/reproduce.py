@@ -272,12 +272,16 @@ def execute_notebook(source: str | os.PathLike, executed: str | os.PathLike, *,
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
-    source, executed = Path(source), Path(executed)
+    source, executed = Path(source).resolve(), Path(executed).resolve()
     executed.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     try:
+        # The kernel's working directory goes to nbclient (``resources``), never to papermill's ``cwd``:
+        # papermill would os.chdir this whole process, and chapters run side by side in threads
+        # (:func:`_run_wave`) would then leave it in a notebook folder.
         pm.execute_notebook(str(source), str(executed), parameters=dict(parameters or {}),
-                            cwd=str(cwd or source.parent), kernel_name=kernel_name, progress_bar=False,
+                            resources={"metadata": {"path": str(Path(cwd or source.parent).resolve())}},
+                            kernel_name=kernel_name, progress_bar=False,
                             log_output=False, execution_timeout=timeout,
                             extra_arguments=["--IPKernelApp.log_level=ERROR"])  # no kernel start-up chatter
     except PapermillExecutionError as exc:
