@@ -69,16 +69,20 @@ class _Clock:
 
 
 def plain_fit(segments, split, *, model: str, epochs: int, batch_size: int):
-    """How the project trained before: ``keras.Model.fit`` on NumPy arrays, default compile, batch 32."""
+    """How the project trained before: ``keras.Model.fit`` on NumPy arrays, default compile, batch 32, Keras' LSTM."""
     import numpy as np
 
-    from mgc_helpers import models, training
+    from mgc_helpers import compute, models, training
 
     training.set_seed(0)
     X = training.prepare_inputs(segments.X[split.train], model_name=model)
     Xv = training.prepare_inputs(segments.X[split.valid], model_name=model)
     y, yv = np.asarray(segments.y)[split.train], np.asarray(segments.y)[split.valid]
-    network = models.build_model(model, tuple(segments.config.segment_shape), len(segments.genres))
+    fused, compute.FUSED_LSTM = compute.FUSED_LSTM, False  # Keras' own LSTM loop, as before
+    try:
+        network = models.build_model(model, tuple(segments.config.segment_shape), len(segments.genres))
+    finally:
+        compute.FUSED_LSTM = fused
     clock = _Clock()
     network.fit(X, y, validation_data=(Xv, yv), epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0,
                 callbacks=[clock])

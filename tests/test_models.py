@@ -46,7 +46,7 @@ def test_mlp_dropout_variant_adds_only_dropout_layers():
 
 def test_rnn_lstm_architecture_and_parameter_count():
     model = models.build_rnn_lstm()
-    assert layer_types(model) == ["LSTM", "LSTM", "Dense", "Dropout", "Dense"]
+    assert layer_types(model) == ["FusedLSTM", "FusedLSTM", "Dense", "Dropout", "Dense"]
     first, second = model.layers[0], model.layers[1]
     assert first.return_sequences and not second.return_sequences
     assert tuple(first.output.shape) == (None, 130, 64)
@@ -150,3 +150,71 @@ def test_model_input_shape():
     assert models.model_input_shape("cnn") == (130, 13, 1)
     assert models.model_input_shape("cnn_tutorial") == (130, 13, 1)
     assert models.model_input_shape("rnn_lstm", (13, 13)) == (13, 13)
+
+
+def _lstm_pair(units: int, input_dim: int, *, return_sequences: bool, seed: int = 0):
+    """A FusedLSTM and a plain keras LSTM with the same (random, non-trivial) weights."""
+    import keras
+
+    fused = models.FusedLSTM(units, return_sequences=return_sequences)
+    plain = keras.layers.LSTM(units, return_sequences=return_sequences)
+    for layer in (fused, plain):
+        layer.build((None, 11, input_dim))
+    rng = np.random.default_rng(seed)
+    weights = [rng.normal(scale=0.3, size=w.shape).astype("float32") for w in plain.get_weights()]
+    fused.set_weights(weights)
+    plain.set_weights(weights)
+    return fused, plain
+
+
+@pytest.mark.parametrize("return_sequences", [True, False])
+def test_fused_lstm_matches_keras_lstm_values_and_gradients(return_sequences):
+    """The fused kernel computes Keras' LSTM: same outputs and the same gradients for every weight and the input."""
+    import tensorflow as tf
+
+    fused, plain = _lstm_pair(8, 5, return_sequences=return_sequences)
+    x = tf.constant(np.random.default_rng(1).normal(size=(4, 11, 5)).astype("float32"))
+    results = []
+    for layer in (fused, plain):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x, training=True)
+            loss = tf.reduce_sum(tf.sin(y))  # a loss whose gradient differs per output element
+        grads = tape.gradient(loss, [x, *layer.trainable_weights])
+        results.append((y.numpy(), [g.numpy() for g in grads]))
+    (y_fused, g_fused), (y_plain, g_plain) = results
+    assert y_fused.shape == y_plain.shape == ((4, 11, 8) if return_sequences else (4, 8))
+    np.testing.assert_allclose(y_fused, y_plain, rtol=1e-5, atol=1e-6)
+    for name, a, b in zip(["input", "kernel", "recurrent_kernel", "bias"], g_fused, g_plain, strict=True):
+        assert np.abs(b).max() > 1e-3, name  # the comparison is not between zeros
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5, err_msg=name)
+
+
+def test_fused_lstm_falls_back_to_keras_loop_where_the_kernel_cannot_go():
+    """A mask or cell dropout in training takes Keras' own loop (still the same layer, same weights)."""
+    import keras
+    import tensorflow as tf
+
+    fused, plain = _lstm_pair(6, 3, return_sequences=False)
+    x = np.random.default_rng(2).normal(size=(3, 11, 3)).astype("float32")
+    mask = tf.constant(np.arange(11)[None, :] < np.array([[11], [7], [4]]))
+    assert not fused._fusable(mask, training=False) and fused._fusable(None, training=False)
+    np.testing.assert_allclose(fused(x, mask=mask).numpy(), plain(x, mask=mask).numpy(), rtol=1e-5, atol=1e-6)
+    dropping = models.FusedLSTM(6, dropout=0.5)
+    dropping.build((None, 11, 3))
+    assert not dropping._fusable(None, training=True) and dropping._fusable(None, training=False)
+    assert not models.FusedLSTM(6, activation="relu")._fusable(None, training=False)
+    assert isinstance(fused, keras.layers.LSTM)
+
+
+def test_rnn_lstm_uses_the_fused_layer_and_survives_save_and_load(tmp_path):
+    import keras
+
+    model = models.build_rnn_lstm()
+    assert [type(layer).__name__ for layer in model.layers[:2]] == ["FusedLSTM", "FusedLSTM"]
+    x = np.random.default_rng(3).normal(size=(2, 130, 13)).astype("float32")
+    path = tmp_path / "rnn.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert type(loaded.layers[0]).__name__ == "FusedLSTM"
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))

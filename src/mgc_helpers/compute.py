@@ -20,9 +20,14 @@ steps per execution       :data:`STEPS_PER_EXECUTION`: Keras runs that many mini
                           The same steps, in the same order, with the same numbers (bit for
                           bit); only the per-step overhead goes (about 2x for the MLPs, 1.5x
                           for the RNN-LSTM, nothing measurable for the CNN).
-XLA (``jit_compile``)     off for every model (:data:`JIT_COMPILE`): it changes the numbers,
-                          and with op determinism it was slower for the CNN and the RNN-LSTM
-                          (whose 130-step loop XLA compiles for a minute when unrolled).
+the RNN-LSTM's loop       :data:`FUSED_LSTM`: both LSTM layers run their 130 frames in one fused
+                          TensorFlow kernel (:class:`mgc_helpers.models.FusedLSTM`), forward
+                          and backward, instead of a graph loop of small operations per frame:
+                          the same weights and equations, each step's two products done as one
+                          (outputs agree to about 1e-7); about 1.9x faster per epoch.
+XLA (``jit_compile``)     off for every model (:data:`JIT_COMPILE`): Keras refuses it while op
+                          determinism is on, and with determinism off it changed the numbers,
+                          was no faster for the RNN-LSTM and 2.8x slower for the CNN.
 trainings side by side    :func:`train_jobs`: ``mgc reproduce`` runs chapters 07, 08 and 09
                           (which only need 06's features) in ``min(3, cores)`` kernels at once:
                           the RNN-LSTM's step-by-step loop keeps about one core busy, the MLPs
@@ -36,7 +41,9 @@ trainings side by side    :func:`train_jobs`: ``mgc reproduce`` runs chapters 07
 ========================  ===================================================================
 
 Op determinism (``tf.config.experimental.enable_op_determinism``) stays on
-(:func:`mgc_helpers.training.set_seed`); none of these settings changes a trained weight.
+(:func:`mgc_helpers.training.set_seed`). Apart from :data:`FUSED_LSTM`, whose kernel may round
+differently, none of these settings changes a trained weight; with all of them the same command gives
+the same numbers.
 
 Used by every training of chapters 07-10 (``07_mlp.ipynb`` explains the training itself, which these
 settings leave unchanged); ``benchmarks/bench_training.py`` prints what they gain.
@@ -48,7 +55,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["GRID_JOBS", "JIT_COMPILE", "STEPS_PER_EXECUTION", "TRAIN_JOBS_ENV", "TRAIN_THREADS",
+__all__ = ["FUSED_LSTM", "GRID_JOBS", "JIT_COMPILE", "STEPS_PER_EXECUTION", "TRAIN_JOBS_ENV", "TRAIN_THREADS",
            "compile_options", "configure_threads", "run_parallel", "train_jobs"]
 
 #: Intra-op threads of every training (fixed: the numbers depend on the thread count).
@@ -57,6 +64,9 @@ TRAIN_THREADS = 2
 #: Mini-batches per compiled call, by model (the numbers do not depend on it).
 STEPS_PER_EXECUTION: dict[str, int] = {"mlp": 32, "mlp_dropout": 32, "rnn_lstm": 16, "cnn": 16,
                                        "cnn_tutorial": 16}
+
+#: The RNN-LSTM's layers run in TensorFlow's fused LSTM kernel (:class:`mgc_helpers.models.FusedLSTM`).
+FUSED_LSTM = True
 
 #: XLA compilation, by model (off: it changes the numbers and was not faster with op determinism).
 JIT_COMPILE: dict[str, bool] = {"mlp": False, "mlp_dropout": False, "rnn_lstm": False, "cnn": False,

@@ -215,6 +215,85 @@ def build_mlp(input_shape: Sequence[int] = SEGMENT_SHAPE, n_classes: int = 10, *
                          optimizer=optimizer)
 
 
+@keras.saving.register_keras_serializable(package="mgc_helpers")
+class FusedLSTM(layers.LSTM):
+    """:class:`keras.layers.LSTM` whose loop over the frames runs in one fused TensorFlow kernel.
+
+    The same layer: the same weights (``kernel``, ``recurrent_kernel``, ``bias``, gates in Keras'
+    order input, forget, cell, output), the same equations, the same initial state. Only the loop
+    differs. Keras runs the LSTM on a CPU as a graph ``while`` loop of about fifteen small
+    operations per frame, forward and again backward, and at a batch of 32 the time goes into
+    dispatching them. TensorFlow's ``BlockLSTMV2`` kernel runs all 130 frames in C++, and its
+    ``BlockLSTMGradV2`` kernel runs the backward pass the same way. Each step multiplies
+    ``[x_t, h_{t-1}]`` by ``[kernel; recurrent_kernel]`` in one product, not two. Outputs therefore
+    agree with Keras' loop to float rounding (about 1e-7; ``tests/test_models.py`` checks values and
+    gradients), not bit for bit. The speed-up is measured by ``benchmarks/bench_training.py``.
+
+    It falls back to Keras' own loop for anything the kernel does not do: a mask, dropout inside the
+    cell, activations other than tanh and sigmoid, ``go_backwards``, no bias, a GPU (where Keras uses
+    cuDNN), or a backend other than TensorFlow. :func:`build_rnn_lstm` uses it when
+    :data:`mgc_helpers.compute.FUSED_LSTM` is on. Explained in ``08_rnn_lstm.ipynb``.
+    """
+
+    def _fusable(self, mask: Any, training: bool) -> bool:
+        cell = self.cell
+        return (keras.backend.backend() == "tensorflow" and mask is None and not self.go_backwards
+                and not self.unroll and cell.use_bias
+                and not (training and (cell.dropout > 0 or cell.recurrent_dropout > 0))
+                and cell.activation is keras.activations.tanh
+                and cell.recurrent_activation is keras.activations.sigmoid
+                and not _gpu_visible())
+
+    def inner_loop(self, sequences: Any, initial_state: Any, mask: Any, training: bool = False) -> Any:
+        if not self._fusable(mask, training):
+            return super().inner_loop(sequences, initial_state, mask, training=training)
+        import tensorflow as tf
+
+        h0, c0 = initial_state
+        w = tf.concat([self.cell.kernel, self.cell.recurrent_kernel], axis=0)  # [x, h] @ w
+        x = tf.transpose(tf.convert_to_tensor(sequences), [1, 0, 2])  # (frames, batch, features): time-major
+        h, c = _block_lstm(x, tf.convert_to_tensor(h0), tf.convert_to_tensor(c0), w,
+                           tf.convert_to_tensor(self.cell.bias))
+        last_h, last_c = h[-1], c[-1]
+        return last_h, tf.transpose(h, [1, 0, 2]), [last_h, last_c]
+
+
+def _gpu_visible() -> bool:
+    import tensorflow as tf
+
+    return bool(tf.config.list_logical_devices("GPU"))
+
+
+def _block_lstm(x: Any, h0: Any, c0: Any, w: Any, b: Any) -> Any:
+    """All frames of an LSTM in TensorFlow's fused kernels: ``(h, c)``, each ``(frames, batch, units)``.
+
+    ``x`` is time-major ``(frames, batch, features)``; ``w`` stacks the input and recurrent
+    kernels; gates in Keras' order i, f, c, o (the layout of ``BlockLSTMV2``). The gradient is
+    ``BlockLSTMGradV2``, given here by hand: TensorFlow registers the first version's gradient,
+    whose gates are in another order, for ``BlockLSTMV2`` too.
+    """
+    import tensorflow as tf
+
+    @tf.custom_gradient
+    def fused(x: Any, h0: Any, c0: Any, w: Any, b: Any) -> Any:
+        units = tf.shape(b)[0] // 4
+        no_peephole = tf.zeros([units], dtype=x.dtype)
+        args = {"seq_len_max": tf.cast(tf.shape(x)[0], tf.int64), "x": x, "cs_prev": c0, "h_prev": h0, "w": w,
+                "wci": no_peephole, "wcf": no_peephole, "wco": no_peephole, "b": b}
+        i, cs, f, o, ci, co, h = tf.raw_ops.BlockLSTMV2(cell_clip=0.0, use_peephole=False, **args)
+
+        def grad(dh: Any, dc: Any) -> Any:
+            dh = tf.zeros_like(h) if dh is None else dh
+            dc = tf.zeros_like(cs) if dc is None else dc
+            dx, dc0, dh0, dw, _, _, _, db = tf.raw_ops.BlockLSTMGradV2(
+                i=i, cs=cs, f=f, o=o, ci=ci, co=co, h=h, cs_grad=dc, h_grad=dh, use_peephole=False, **args)
+            return dx, dh0, dc0, dw, db
+
+        return (h, cs), grad
+
+    return fused(x, h0, c0, w, b)
+
+
 def build_rnn_lstm(input_shape: Sequence[int] = SEGMENT_SHAPE, n_classes: int = 10, *,
                    lstm_units: Sequence[int] = (64, 64), dense_units: int = 64,
                    dropout: float = 0.3, learning_rate: float = LEARNING_RATE, optimizer: str = "adam",
@@ -261,10 +340,11 @@ def build_rnn_lstm(input_shape: Sequence[int] = SEGMENT_SHAPE, n_classes: int = 
     _check_common(n_classes, dropout, learning_rate, optimizer=optimizer, activation=activation)
     if not lstm_units or any(int(u) <= 0 for u in lstm_units):
         raise ValueError(f"lstm_units must be positive sizes, got {tuple(lstm_units)!r}")
+    lstm = FusedLSTM if compute.FUSED_LSTM else layers.LSTM
     stack: list[Any] = [keras.Input(shape=shape, name="mfcc")]
     for i, units in enumerate(lstm_units, start=1):
         last = i == len(lstm_units)
-        stack.append(layers.LSTM(int(units), return_sequences=not last, name=f"lstm_{i}"))
+        stack.append(lstm(int(units), return_sequences=not last, name=f"lstm_{i}"))
     stack.append(layers.Dense(int(dense_units), activation=activation, name="dense"))
     if dropout > 0:
         stack.append(layers.Dropout(dropout, name="dropout"))
