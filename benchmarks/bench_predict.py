@@ -6,8 +6,11 @@
   worker processes; printed: wall time, seconds of audio classified per wall second, and whether the
   two runs gave the same bits;
 * **memory**: a ``--long-minutes`` stereo 44.1-kHz WAV (written block by block) classified by
-  ``mgc predict`` in a child process, whose peak resident memory (``ru_maxrss``) is printed beside a
-  child that classifies one 30-s clip and a child that only loads the model (TensorFlow's own share).
+  ``mgc predict`` in a child process, whose peak resident memory is printed beside a child that
+  classifies one 30-s clip and a child that only loads the model (``VmHWM`` of ``/proc/self/status``:
+  Linux keeps the forking parent's peak in ``ru_maxrss`` across ``exec``); once with the network run
+  by NumPy (``mgc predict``'s default, no TensorFlow) and once by Keras (``--engine keras``:
+  importing TensorFlow alone takes about 660 MB).
 
 Figures depend on the machine and its load; run it on an otherwise idle machine.
 
@@ -30,26 +33,31 @@ from pathlib import Path
 import numpy as np
 
 CHILD = """
-import json, resource, sys, time
-mode, model, path = sys.argv[1:4]
-from mgc_helpers.training import load_model
-trained = load_model(model)
-loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+import json, sys, time
+def peak_mb():  # this process' own high-water mark (ru_maxrss would keep the forking parent's across exec)
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+mode, model, path, engine = sys.argv[1:5]
+from mgc_helpers.model_files import load_model
+trained = load_model(model, engine=engine)
+loaded = peak_mb()
 out = {"model_loaded_mb": loaded}
 if mode == "predict":
     from mgc_helpers.predict import predict_file
     start = time.perf_counter()
     p = predict_file(path, trained)
     out.update(seconds=time.perf_counter() - start, duration=p.duration, n_segments=p.n_segments, genre=p.genre)
-out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+out["peak_mb"] = peak_mb()
+out["tensorflow_imported"] = "tensorflow" in sys.modules
 print(json.dumps(out))
 """
 
 
-def child(mode: str, model: Path, path: Path | str) -> dict:
+def child(mode: str, model: Path, path: Path | str, engine: str) -> dict:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1] / "src"),
                                                         os.environ.get("PYTHONPATH", "")])}
-    done = subprocess.run([sys.executable, "-c", CHILD, mode, str(model), str(path)], env=env, check=True,
+    done = subprocess.run([sys.executable, "-c", CHILD, mode, str(model), str(path), engine], env=env, check=True,
                           capture_output=True, text=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -99,7 +107,7 @@ def main(argv=None) -> int:
     parser.add_argument("--long-minutes", type=float, default=60.0, help="length of the long file (default 60)")
     args = parser.parse_args(argv)
 
-    from mgc_helpers.training import load_model
+    from mgc_helpers.model_files import load_model
 
     with tempfile.TemporaryDirectory(prefix="mgc-bench-predict-") as tmp:
         work = args.work or Path(tmp)
@@ -112,7 +120,7 @@ def main(argv=None) -> int:
             start = time.perf_counter()
             synth.generate_dataset(songs, clips_per_genre=args.clips_per_genre, seed=0, progress=True)
             print(f"songs: {songs} ready in {time.perf_counter() - start:.0f} s (written once, then reused)")
-        trained = load_model(args.model)
+        trained = load_model(args.model, engine="numpy")  # as `mgc predict` runs it
         print(f"model: {args.model} ({trained.describe()}); {os.cpu_count()} CPU(s), "
               f"load average before: {os.getloadavg()[0]:.1f}")
 
@@ -135,15 +143,17 @@ def main(argv=None) -> int:
         long = work / f"long-{args.long_minutes:g}min.wav"
         if not long.exists():
             write_long_file(long, clips, args.long_minutes)
-        only_model = child("load", args.model, "")
-        short = child("predict", args.model, clips[0])
-        big = child("predict", args.model, long)
-        print(f"memory (peak RSS of a child process): model loaded only {only_model['peak_mb']:.0f} MB; "
-              f"one 30-s clip {short['peak_mb']:.0f} MB; a {big['duration'] / 60:.0f}-minute stereo 44.1-kHz file "
-              f"{big['peak_mb']:.0f} MB ({big['n_segments']} segments in {big['seconds']:.1f} s, "
-              f"{big['duration'] / big['seconds']:.0f}x real time); the long file adds "
-              f"{big['peak_mb'] - short['peak_mb']:+.0f} MB (decoded whole it would be "
-              f"{big['duration'] * 44100 * 2 * 4 / 2**20:.0f} MB as float32)")
+        for engine in ("numpy", "keras"):  # `mgc predict`'s default, and `--engine keras`
+            only_model = child("load", args.model, "", engine)
+            short = child("predict", args.model, clips[0], engine)
+            big = child("predict", args.model, long, engine)
+            print(f"memory, engine {engine} (peak RSS of a child process; TensorFlow imported: "
+                  f"{big['tensorflow_imported']}): model loaded only {only_model['peak_mb']:.0f} MB; one 30-s clip "
+                  f"{short['peak_mb']:.0f} MB; a {big['duration'] / 60:.0f}-minute stereo 44.1-kHz file "
+                  f"{big['peak_mb']:.0f} MB ({big['n_segments']} segments in {big['seconds']:.1f} s, "
+                  f"{big['duration'] / big['seconds']:.0f}x real time); the long file adds "
+                  f"{big['peak_mb'] - short['peak_mb']:+.0f} MB (decoded whole it would be "
+                  f"{big['duration'] * 44100 * 2 * 4 / 2**20:.0f} MB as float32)")
     return 0
 
 

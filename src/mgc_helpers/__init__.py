@@ -24,7 +24,10 @@ module                      what it holds                                     ch
 ``segments``                ``SegmentSet``: MFCC segments and their files     06
 ``features``                cached, parallel MFCC extraction                  06
 ``splits``                  train / validation / test splits (protocols)      06, 10
-``models``, ``training``    the paper's MLP, RNN-LSTM and CNN                 07-09
+``models``                  the paper's MLP, RNN-LSTM and CNN (Keras)         07-09
+``inference``               a saved model's forward pass in NumPy             11
+``model_files``             a trained model, saving and loading it            07, 11
+``training``                fitting the models                                07-09
 ``evaluation``              metrics, track-level results                      07-10
 ``experiments``             the protocol grid (models x splits x seeds)       10
 ``optimisers``              optimisers, learning rates, activations (sec. 4)  12

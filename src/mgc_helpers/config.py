@@ -19,6 +19,10 @@ GENRES: tuple[str, ...] = (
     "jazz", "metal", "pop", "reggae", "rock",
 )
 
+#: The models that read a segment's MFCC matrix as a one-channel image ``(frames, n_mfcc, 1)``
+#: (:func:`mgc_helpers.model_files.prepare_inputs` adds the channel axis).
+IMAGE_MODELS: tuple[str, ...] = ("cnn", "cnn_tutorial")
+
 
 @dataclass(frozen=True)
 class FeatureConfig:

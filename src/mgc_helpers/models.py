@@ -40,7 +40,7 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from . import compute
+from . import compute, config
 
 # Quiet TensorFlow's start-up messages (they would land in notebook cells) and keep CPU results
 # independent of oneDNN's reordered arithmetic. Only defaults: a user's own setting wins.
@@ -66,8 +66,9 @@ logging.getLogger("tensorflow").setLevel(logging.ERROR)
 #: Names accepted by :func:`build_model`.
 MODEL_NAMES: tuple[str, ...] = ("mlp", "mlp_dropout", "rnn_lstm", "cnn", "cnn_tutorial")
 
-#: Models that take a one-channel image ``(frames, n_mfcc, 1)``.
-IMAGE_MODELS: tuple[str, ...] = ("cnn", "cnn_tutorial")
+#: Models that take a one-channel image ``(frames, n_mfcc, 1)`` (defined in :mod:`mgc_helpers.config`,
+#: which the saved-model code reads without importing TensorFlow).
+IMAGE_MODELS = config.IMAGE_MODELS
 
 #: Settings of the tutorial-code CNN variant: unpadded convolutions, 3x3 pooling with stride 2.
 CNN_TUTORIAL: dict[str, Any] = {"conv_padding": "valid", "pool_strides": (2, 2)}

@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Callable, Iterator
 
     from .config import FeatureConfig
-    from .training import TrainedModel
+    from .model_files import TrainedModel
 
 __all__ = [
     "BACKENDS",

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 from ..cli import positive_int
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..model_files import TrainedModel
     from ..predict import PredictionReport
-    from ..training import TrainedModel
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -28,6 +28,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                              "the pretrained musicnn tagger (Million Song Dataset tags, zero-shot genre; see "
                              "mgc_helpers.zeroshot). `--model PATH.npz`: a linear probe on musicnn's embedding, "
                              "saved by chapter 13 as results/<run>/models/musicnn_probe.npz")
+    parser.add_argument("--engine", choices=("numpy", "keras"), default="numpy",
+                        help="what runs a trained .keras model: numpy (default; the same weights and equations "
+                             "without importing TensorFlow, so a long recording needs little memory; see "
+                             "mgc_helpers.inference) or keras (TensorFlow)")
     parser.add_argument("--top", type=int, default=3, help="how many genres to show per track (default 3)")
     parser.add_argument("--segments", action="store_true",
                         help="also show each 3-second segment's genre, and the track's thumbnail (the segment "
@@ -65,17 +69,19 @@ def run(args: argparse.Namespace) -> int:
     why = "given with --model" if args.model is not None else "the default: the default profile's CNN"
     import zipfile
 
-    from ..training import FeatureConfigMismatchError, load_model
+    from ..inference import UnsupportedModelError
+    from ..model_files import FeatureConfigMismatchError, load_model
 
     if Path(model_path).is_file() and not zipfile.is_zipfile(model_path):
         raise CommandError(f"cannot load model {model_path}: not a .keras archive (a zip file)")
     try:
-        trained = load_model(model_path)
-    except (FileNotFoundError, FeatureConfigMismatchError) as exc:
+        trained = load_model(model_path, engine=args.engine)
+    except (FileNotFoundError, FeatureConfigMismatchError, UnsupportedModelError) as exc:
         raise CommandError(str(exc)) from None
     except Exception as exc:  # a damaged archive, a model of another Keras...
         raise CommandError(f"cannot load model {model_path}: {type(exc).__name__}: {exc}") from None
-    print(f"model: {model_path} ({why})\n       {trained.describe()}, {len(trained.genres)} genres", file=sys.stderr)
+    print(f"model: {model_path} ({why})\n       {trained.describe()}, {len(trained.genres)} genres, "
+          f"run by {'NumPy' if args.engine == 'numpy' else 'Keras'}", file=sys.stderr)
     caveat = model_caveat(trained)
     if caveat:
         print(f"note: {caveat}", file=sys.stderr)
