@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mgc_helpers import models
+from mgc_helpers import compute, models
 
 
 def dense_params(n_in: int, n_out: int) -> int:
@@ -167,13 +167,18 @@ def _lstm_pair(units: int, input_dim: int, *, return_sequences: bool, seed: int 
     return fused, plain
 
 
-@pytest.mark.parametrize("return_sequences", [True, False])
-def test_fused_lstm_matches_keras_lstm_values_and_gradients(return_sequences):
-    """The fused kernel computes Keras' LSTM: same outputs and the same gradients for every weight and the input."""
+@pytest.mark.parametrize(("return_sequences", "batch"), [(True, 4), (False, 4), (False, 5), (True, 1)])
+def test_fused_lstm_matches_keras_lstm_values_and_gradients(return_sequences, batch):
+    """The fused kernel computes Keras' LSTM: same outputs and the same gradients for every weight and the input.
+
+    The batch runs in ``compute.LSTM_BATCH_PARTS`` parts: an odd batch gives parts of different sizes,
+    a batch of one an empty part (whose weight gradients must be zero, not whatever the kernel left).
+    """
     import tensorflow as tf
 
+    assert compute.LSTM_BATCH_PARTS == 2
     fused, plain = _lstm_pair(8, 5, return_sequences=return_sequences)
-    x = tf.constant(np.random.default_rng(1).normal(size=(4, 11, 5)).astype("float32"))
+    x = tf.constant(np.random.default_rng(1).normal(size=(batch, 11, 5)).astype("float32"))
     results = []
     for layer in (fused, plain):
         with tf.GradientTape() as tape:
@@ -183,11 +188,29 @@ def test_fused_lstm_matches_keras_lstm_values_and_gradients(return_sequences):
         grads = tape.gradient(loss, [x, *layer.trainable_weights])
         results.append((y.numpy(), [g.numpy() for g in grads]))
     (y_fused, g_fused), (y_plain, g_plain) = results
-    assert y_fused.shape == y_plain.shape == ((4, 11, 8) if return_sequences else (4, 8))
+    assert y_fused.shape == y_plain.shape == ((batch, 11, 8) if return_sequences else (batch, 8))
     np.testing.assert_allclose(y_fused, y_plain, rtol=1e-5, atol=1e-6)
     for name, a, b in zip(["input", "kernel", "recurrent_kernel", "bias"], g_fused, g_plain, strict=True):
         assert np.abs(b).max() > 1e-3, name  # the comparison is not between zeros
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5, err_msg=name)
+
+
+def test_fused_kernel_on_no_segments_gives_zero_weight_gradients():
+    """An empty part of a batch (a batch of one cut in two) adds nothing: not the memory the kernel left unset."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    for units, features in [(8, 5), (64, 13), (8, 5)]:
+        x, h0 = tf.zeros((11, 0, features)), tf.zeros((0, units))
+        w = tf.constant(rng.normal(size=(features + units, 4 * units)).astype("float32"))
+        b = tf.constant(rng.normal(size=4 * units).astype("float32"))
+        with tf.GradientTape() as tape:
+            tape.watch([w, b])
+            h, c = models._block_lstm(x, h0, h0, w, b)
+            loss = tf.reduce_sum(h) + tf.reduce_sum(c)
+        dw, db = tape.gradient(loss, [w, b])
+        assert h.shape == (11, 0, units)
+        assert not np.any(dw.numpy()) and not np.any(db.numpy()), (units, features)
 
 
 def test_fused_lstm_falls_back_to_keras_loop_where_the_kernel_cannot_go():

@@ -25,6 +25,11 @@ the RNN-LSTM's loop       :data:`FUSED_LSTM`: both LSTM layers run their 130 fra
                           and backward, instead of a graph loop of small operations per frame:
                           the same weights and equations, each step's two products done as one
                           (outputs agree to about 1e-7); about 1.9x faster per epoch.
+                          The kernel keeps one core busy, so each mini-batch of 32 is cut into
+                          :data:`LSTM_BATCH_PARTS` = 2 halves of 16 segments that run side by
+                          side (the segments are independent; the halves' weight gradients are
+                          added): about 1.3x more, CPU use from about 100 % to 175 %. Fixed,
+                          not one per core: the order of that sum is part of the numbers.
 XLA (``jit_compile``)     off for every model (:data:`JIT_COMPILE`): Keras refuses it while op
                           determinism is on, and with determinism off it changed the numbers,
                           was no faster for the RNN-LSTM and 2.8x slower for the CNN.
@@ -55,8 +60,8 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["FUSED_LSTM", "GRID_JOBS", "JIT_COMPILE", "STEPS_PER_EXECUTION", "TRAIN_JOBS_ENV", "TRAIN_THREADS",
-           "compile_options", "configure_threads", "run_parallel", "train_jobs"]
+__all__ = ["FUSED_LSTM", "GRID_JOBS", "JIT_COMPILE", "LSTM_BATCH_PARTS", "STEPS_PER_EXECUTION", "TRAIN_JOBS_ENV",
+           "TRAIN_THREADS", "compile_options", "configure_threads", "run_parallel", "train_jobs"]
 
 #: Intra-op threads of every training (fixed: the numbers depend on the thread count).
 TRAIN_THREADS = 2
@@ -67,6 +72,9 @@ STEPS_PER_EXECUTION: dict[str, int] = {"mlp": 32, "mlp_dropout": 32, "rnn_lstm":
 
 #: The RNN-LSTM's layers run in TensorFlow's fused LSTM kernel (:class:`mgc_helpers.models.FusedLSTM`).
 FUSED_LSTM = True
+
+#: The RNN-LSTM's mini-batch runs as this many parts side by side (fixed: the numbers depend on it).
+LSTM_BATCH_PARTS = 2
 
 #: XLA compilation, by model (off: it changes the numbers and was not faster with op determinism).
 JIT_COMPILE: dict[str, bool] = {"mlp": False, "mlp_dropout": False, "rnn_lstm": False, "cnn": False,

@@ -36,6 +36,7 @@ activation options in ``12_optimisers.ipynb``.
 """
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -226,9 +227,12 @@ class FusedLSTM(layers.LSTM):
     operations per frame, forward and again backward, and at a batch of 32 the time goes into
     dispatching them. TensorFlow's ``BlockLSTMV2`` kernel runs all 130 frames in C++, and its
     ``BlockLSTMGradV2`` kernel runs the backward pass the same way. Each step multiplies
-    ``[x_t, h_{t-1}]`` by ``[kernel; recurrent_kernel]`` in one product, not two. Outputs therefore
-    agree with Keras' loop to float rounding (about 1e-7; ``tests/test_models.py`` checks values and
-    gradients), not bit for bit. The speed-up is measured by ``benchmarks/bench_training.py``.
+    ``[x_t, h_{t-1}]`` by ``[kernel; recurrent_kernel]`` in one product, not two. The kernel keeps
+    one core busy; the segments of a mini-batch are independent, so the batch is cut into
+    :data:`mgc_helpers.compute.LSTM_BATCH_PARTS` parts that run side by side, one kernel each, and
+    their weight gradients are added. Outputs therefore agree with Keras' loop to float rounding
+    (about 1e-7; ``tests/test_models.py`` checks values and gradients), not bit for bit. The
+    speed-up is measured by ``benchmarks/bench_training.py``.
 
     It falls back to Keras' own loop for anything the kernel does not do: a mask, dropout inside the
     cell, activations other than tanh and sigmoid, ``go_backwards``, no bias, a GPU (where Keras uses
@@ -250,11 +254,16 @@ class FusedLSTM(layers.LSTM):
             return super().inner_loop(sequences, initial_state, mask, training=training)
         import tensorflow as tf
 
-        h0, c0 = initial_state
+        h0, c0 = tf.convert_to_tensor(initial_state[0]), tf.convert_to_tensor(initial_state[1])
         w = tf.concat([self.cell.kernel, self.cell.recurrent_kernel], axis=0)  # [x, h] @ w
+        b = tf.convert_to_tensor(self.cell.bias)
         x = tf.transpose(tf.convert_to_tensor(sequences), [1, 0, 2])  # (frames, batch, features): time-major
-        h, c = _block_lstm(x, tf.convert_to_tensor(h0), tf.convert_to_tensor(c0), w,
-                           tf.convert_to_tensor(self.cell.bias))
+        # The segments of a mini-batch are independent: its parts run side by side, one kernel each.
+        n, parts = tf.shape(x)[1], compute.LSTM_BATCH_PARTS
+        cuts = [0, *((n * k) // parts for k in range(1, parts)), n]
+        pieces = [_block_lstm(x[:, a:z], h0[a:z], c0[a:z], w, b) for a, z in itertools.pairwise(cuts)]
+        h = tf.concat([hp for hp, _ in pieces], axis=1) if parts > 1 else pieces[0][0]
+        c = tf.concat([cp for _, cp in pieces], axis=1) if parts > 1 else pieces[0][1]
         last_h, last_c = h[-1], c[-1]
         return last_h, tf.transpose(h, [1, 0, 2]), [last_h, last_c]
 
@@ -288,6 +297,9 @@ def _block_lstm(x: Any, h0: Any, c0: Any, w: Any, b: Any) -> Any:
             dc = tf.zeros_like(cs) if dc is None else dc
             dx, dc0, dh0, dw, _, _, _, db = tf.raw_ops.BlockLSTMGradV2(
                 i=i, cs=cs, f=f, o=o, ci=ci, co=co, h=h, cs_grad=dc, h_grad=dh, use_peephole=False, **args)
+            empty = tf.equal(tf.shape(x)[1], 0)  # no segments (a part of a batch of one): the kernel leaves
+            dw = tf.where(empty, tf.zeros_like(dw), dw)  # its weight gradients unset, they must be zero
+            db = tf.where(empty, tf.zeros_like(db), db)
             return dx, dh0, dc0, dw, db
 
         return (h, cs), grad
