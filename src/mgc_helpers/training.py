@@ -56,6 +56,7 @@ __all__ = ["HISTORY_COLUMNS", "METADATA_VERSION", "FeatureConfigMismatchError", 
            "data_fingerprint", "history_frame", "load_model", "model_path", "predict_batches", "prepare_inputs",
            "read_history", "save_model", "set_seed", "train", "train_or_load"]
 
+
 def set_seed(seed: int, *, deterministic: bool = True) -> None:
     """Seed Python, NumPy and TensorFlow, and make TensorFlow's operations deterministic.
 
