@@ -41,6 +41,18 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def peak_mb() -> float:
+    """This process' peak resident memory in MB.
+
+    On Linux ``VmHWM`` of ``/proc/self/status``: ``ru_maxrss`` keeps the forking parent's peak across
+    ``exec``, so a child started by a large parent would report at least the parent's size.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     scale = 1 / 1024 if sys.platform != "darwin" else 1 / 1024 ** 2
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
 
