@@ -2,7 +2,8 @@
 
 ``mgc predict`` classifies a song with a model the book trained (``results/<run>/models/*.keras``).
 Importing TensorFlow alone takes about 660 MB of resident memory, more than the book's budget for
-classifying a 60-minute recording; the networks themselves are tiny (the CNN holds 24,000 weights).
+classifying a 60-minute recording; the networks themselves are small (the CNN holds 25,034
+weights, the MLP about a million).
 :class:`NumpyNetwork` reads the ``.keras`` archive (its ``config.json`` and ``model.weights.h5``)
 and runs the same layers, with the same equations and weights, in NumPy:
 
