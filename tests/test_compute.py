@@ -69,6 +69,23 @@ def test_steps_per_execution_changes_no_weight():
         np.testing.assert_array_equal(a, b)
 
 
+def test_the_training_pipeline_prefetches_and_that_changes_no_weight(monkeypatch):
+    """Prefetching prepares the same mini-batches in the same order while the model trains."""
+    segs = _toy()
+    split = _split(segs, "segment")
+    X, y = segs.X[split.train], np.asarray(segs.y)[split.train]
+    assert compute.PREFETCH is True
+    assert "Prefetch" in type(training._batches(X, y, batch_size=4, shuffle=True, seed=0)).__name__
+    runs = []
+    for prefetch in (True, False):
+        monkeypatch.setattr(compute, "PREFETCH", prefetch)
+        assert ("Prefetch" in type(training._batches(X, y, batch_size=4, shuffle=True, seed=0)).__name__) is prefetch
+        runs.append(training.train(segs, split, model="cnn", epochs=2, batch_size=4, seed=1))
+    for a, b in zip(_weights(runs[0]), _weights(runs[1]), strict=True):
+        np.testing.assert_array_equal(a, b)
+    pd.testing.assert_frame_equal(runs[0].history, runs[1].history)
+
+
 def test_a_tiny_training_twice_gives_identical_weights():
     segs = _toy()
     split = _split(segs, "segment")

@@ -20,6 +20,11 @@ steps per execution       :data:`STEPS_PER_EXECUTION`: Keras runs that many mini
                           The same steps, in the same order, with the same numbers (bit for
                           bit); only the per-step overhead goes (about 2x for the MLPs, 1.5x
                           for the RNN-LSTM, nothing measurable for the CNN).
+input pipeline            :data:`PREFETCH`: ``tf.data`` prepares the next mini-batches (slice,
+                          shuffle order, batch) while the model trains on the current one,
+                          with a buffer that ``tf.data`` tunes itself. The same batches in the
+                          same order (bit for bit); the CNN about 1.4x and the RNN-LSTM about
+                          1.3x faster per epoch, the MLPs unchanged.
 the RNN-LSTM's loop       :data:`FUSED_LSTM`: both LSTM layers run their 130 frames in one fused
                           TensorFlow kernel (:class:`mgc_helpers.models.FusedLSTM`), forward
                           and backward, instead of a graph loop of small operations per frame:
@@ -60,8 +65,8 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["FUSED_LSTM", "GRID_JOBS", "JIT_COMPILE", "LSTM_BATCH_PARTS", "STEPS_PER_EXECUTION", "TRAIN_JOBS_ENV",
-           "TRAIN_THREADS", "compile_options", "configure_threads", "run_parallel", "train_jobs"]
+__all__ = ["FUSED_LSTM", "GRID_JOBS", "JIT_COMPILE", "LSTM_BATCH_PARTS", "PREFETCH", "STEPS_PER_EXECUTION",
+           "TRAIN_JOBS_ENV", "TRAIN_THREADS", "compile_options", "configure_threads", "run_parallel", "train_jobs"]
 
 #: Intra-op threads of every training (fixed: the numbers depend on the thread count).
 TRAIN_THREADS = 2
@@ -69,6 +74,9 @@ TRAIN_THREADS = 2
 #: Mini-batches per compiled call, by model (the numbers do not depend on it).
 STEPS_PER_EXECUTION: dict[str, int] = {"mlp": 32, "mlp_dropout": 32, "rnn_lstm": 16, "cnn": 16,
                                        "cnn_tutorial": 16}
+
+#: The training pipeline prefetches mini-batches (buffer autotuned by ``tf.data``; the numbers do not depend on it).
+PREFETCH = True
 
 #: The RNN-LSTM's layers run in TensorFlow's fused LSTM kernel (:class:`mgc_helpers.models.FusedLSTM`).
 FUSED_LSTM = True

@@ -249,7 +249,7 @@ def _build_layer(kind: str, config: Mapping[str, Any], w: list[np.ndarray]) -> C
     raise UnsupportedModelError(f"layer {name!r} of class {kind}")
 
 
-def _layer_weights(h5: Any, kind: str, folder: str) -> list[np.ndarray]:
+def _layer_weights(h5: Any, folder: str) -> list[np.ndarray]:
     """The variables Keras saved for one layer, in order (an LSTM keeps them in its ``cell``)."""
     base = f"layers/{folder}"
     if base not in h5:
@@ -315,7 +315,7 @@ class NumpyNetwork:
                 used[folder] = used.get(folder, -1) + 1
                 if used[folder]:
                     folder = f"{folder}_{used[folder]}"
-                w = _layer_weights(h5, kind, folder)
+                w = _layer_weights(h5, folder)
                 try:
                     apply = _build_layer(kind, layer_config, w)
                 except UnsupportedModelError as exc:

@@ -85,14 +85,16 @@ def set_seed(seed: int, *, deterministic: bool = True) -> None:
 def _batches(X: np.ndarray, y: np.ndarray, *, batch_size: int, shuffle: bool, seed: int) -> tf.data.Dataset:
     """A ``tf.data`` pipeline of ``(X, y)`` mini-batches, reshuffled each epoch with a fixed seed.
 
-    Built here, with no parallel map, rather than by Keras from the arrays (see :func:`predict_batches`).
+    Built here, with no parallel map, rather than by Keras from the arrays (see :func:`predict_batches`);
+    prefetched while the model trains when :data:`mgc_helpers.compute.PREFETCH` says so.
     """
     import tensorflow as tf
 
     data = tf.data.Dataset.from_tensor_slices((X, y))
     if shuffle:
         data = data.shuffle(len(X), seed=seed, reshuffle_each_iteration=True)
-    return data.batch(batch_size)
+    data = data.batch(batch_size)
+    return data.prefetch(tf.data.AUTOTUNE) if compute.PREFETCH else data
 
 
 class _EpochLog(keras.callbacks.Callback):  # type: ignore[name-defined]  # keras has no type information
