@@ -15,15 +15,16 @@
   memory is compared with a child that tags a 30-s file: block-wise decoding, resampling,
   spectrogram and batching keep the difference small and independent of the length.
 
-TensorFlow reads ``TF_ENABLE_ONEDNN_OPTS`` once, when it is imported. The project turns oneDNN off
-by default (reproducible training arithmetic); ``--onednn`` turns it on for this benchmark's
-processes (faster convolutions on x86, tags within 1e-5 either way). Figures depend on the machine
-and its load; run it on an otherwise idle machine.
+TensorFlow reads ``TF_ENABLE_ONEDNN_OPTS`` once, when it is imported. The project turns oneDNN on
+(:data:`mgc_helpers.compute.ONEDNN`); ``--no-onednn`` turns it off for this benchmark's processes
+(Eigen's convolutions, about half as fast on x86; tags within 1e-5 either way). Figures depend on
+the machine and its load; run it on an otherwise idle machine.
 
 Usage::
 
     python benchmarks/bench_musicnn.py                     # 8 clips, a 20-minute file
-    python benchmarks/bench_musicnn.py --onednn --clips 16 --long-minutes 60
+    python benchmarks/bench_musicnn.py --clips 16 --long-minutes 60
+    python benchmarks/bench_musicnn.py --no-onednn                 # TensorFlow's Eigen kernels
 """
 from __future__ import annotations
 
@@ -125,10 +126,11 @@ def main() -> int:
     parser.add_argument("--long-minutes", type=float, default=20.0,
                         help="length of the long file (default 20; 0 skips the memory test)")
     parser.add_argument("--jobs", type=int, default=2, help="workers of the dataset extraction (default 2; 0 skips)")
-    parser.add_argument("--onednn", action="store_true", help="let TensorFlow use oneDNN (faster on x86)")
+    parser.add_argument("--no-onednn", action="store_true", help="TensorFlow without oneDNN's kernels (slower on x86)")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": "1" if args.onednn else os.environ.get("TF_ENABLE_ONEDNN_OPTS", "0")}
+    onednn = "0" if args.no_onednn else os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1")
+    env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": onednn}
     os.environ.update(env)
     sys.path.insert(0, str(ROOT / "src"))
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
@@ -173,7 +175,8 @@ def main() -> int:
         mid = run_child(medium, env)
         big = run_child(long, env)
     print(f"memory: {base['peak_mb']:.0f} MB peak RSS for a 30-s file (model loaded: "
-          f"{base['peak_mb_model_loaded']:.0f} MB), {mid['peak_mb']:.0f} MB for 5 minutes, {big['peak_mb']:.0f} MB for a "
+          f"{base['peak_mb_model_loaded']:.0f} MB), {mid['peak_mb']:.0f} MB for 5 minutes, "
+          f"{big['peak_mb']:.0f} MB for a "
           f"{seconds / 60:.0f}-minute stereo 44.1-kHz file ({big['patches']} patches, "
           f"{big['seconds']:.1f} s, {seconds / big['seconds']:.0f}x real time); "
           f"difference {big['peak_mb'] - base['peak_mb']:+.0f} MB "

@@ -45,6 +45,10 @@ def test_the_machine_settings_reach_the_compiled_model_and_tensorflow(name):
     assert int(trained.model.steps_per_execution) == options["steps_per_execution"]
     assert bool(trained.model.jit_compile) is options["jit_compile"] is False
     assert is_op_determinism_enabled()
+    from tensorflow.python.util import _pywrap_util_port
+
+    assert compute.ONEDNN is True and compute.onednn_enabled() is True
+    assert _pywrap_util_port.IsMklEnabled() is True, "TensorFlow runs without oneDNN's kernels"
     threads = (tf.config.threading.get_intra_op_parallelism_threads()
                or int(compute.os.environ["TF_NUM_INTRAOP_THREADS"]))
     assert threads == compute.TRAIN_THREADS

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from mgc_helpers import cli, reproduce as R
+from mgc_helpers import cli, compute, reproduce as R
 
 KERNELSPEC = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
 
@@ -113,6 +113,7 @@ def test_update_stored_keeps_the_notebooks_own_parameters_and_stamps_them(book_r
     assert record["parameters"] == {"dataset": "synthetic", "profile": "default", "epochs": None, "seed": 0}
     assert {"code", "modules"} <= set(record["fingerprint"]) and "keras" in record["versions"]
     assert record["cpu"]["cores"] >= 1
+    assert record["kernels"] == {"onednn": compute.onednn_enabled()}
 
 
 @pytest.mark.parametrize("kwargs", [{"profile": "quick"}, {"profile": "default", "epochs": 3},
@@ -121,6 +122,15 @@ def test_update_stored_refuses_anything_but_the_default_run(book_root, tmp_path,
     with pytest.raises(R.ReproduceError, match="default run only"):
         R.reproduce(out=tmp_path / "out", book=False, update_stored=True, root=book_root, log=lambda _: None,
                     **kwargs)
+
+
+@pytest.mark.parametrize("value", ["0", "false"])
+def test_update_stored_refuses_tensorflow_kernels_other_than_the_projects(book_root, tmp_path, monkeypatch, value):
+    monkeypatch.setattr(compute, "ONEDNN", True)
+    monkeypatch.setenv(compute.ONEDNN_ENV, value)
+    with pytest.raises(R.ReproduceError, match=f"{compute.ONEDNN_ENV}={value} .* oneDNN kernels off"):
+        R.reproduce(profile="default", out=tmp_path / "out", notebooks="01", book=False, update_stored=True,
+                    root=book_root, log=lambda _: None)
 
 
 def test_default_results_folder_is_named_after_the_run(book_root, tmp_path):
@@ -132,6 +142,7 @@ def test_default_results_folder_is_named_after_the_run(book_root, tmp_path):
     assert {"keras", "librosa", "numpy", "scipy", "scikit-learn", "soundfile", "libsndfile"} <= versions
     assert {"tensorflow", "tensorflow-cpu"} & versions
     assert record["cpu_model"] and record["cpus"] >= 1
+    assert record["kernels"] == {"onednn": compute.onednn_enabled()}
 
 
 def test_failing_cell_names_notebook_and_cell(book_root, tmp_path):

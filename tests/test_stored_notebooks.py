@@ -49,3 +49,20 @@ def test_a_changed_module_or_cell_is_named():
     assert provenance.stale_reasons(nb, expected={"profile": "quick"})[0].startswith("its outputs come from profile")
     del nb.metadata["mgc_book"]
     assert provenance.stale_reasons(nb) == ["it has no record of what produced its outputs"]
+
+
+def test_outputs_made_with_other_tensorflow_kernels_are_stale(monkeypatch):
+    """oneDNN's kernels round differently from Eigen's: a run with TF_ENABLE_ONEDNN_OPTS flipped is not the default run."""
+    from mgc_helpers import compute
+
+    path = ROOT / "notebooks" / "09_cnn.ipynb"
+    nb = nbformat.read(str(path), as_version=4)
+    assert nb.metadata["mgc_book"]["kernels"] == {"onednn": compute.ONEDNN}
+    monkeypatch.setenv(compute.ONEDNN_ENV, "0" if compute.ONEDNN else "1")
+    provenance.stamp(nb, DEFAULT_RUN)
+    assert nb.metadata["mgc_book"]["kernels"] == {"onednn": not compute.ONEDNN}
+    reasons = provenance.stale_reasons(nb, expected=DEFAULT_RUN)
+    assert len(reasons) == 1 and "oneDNN" in reasons[0] and compute.ONEDNN_ENV in reasons[0]
+    del nb.metadata["mgc_book"]["kernels"]
+    assert provenance.stale_reasons(nb, expected=DEFAULT_RUN) == [
+        "it does not record whether TensorFlow used oneDNN's kernels"]

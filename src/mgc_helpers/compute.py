@@ -35,6 +35,16 @@ the RNN-LSTM's loop       :data:`FUSED_LSTM`: both LSTM layers run their 130 fra
                           side (the segments are independent; the halves' weight gradients are
                           added): about 1.3x more, CPU use from about 100 % to 175 %. Fixed,
                           not one per core: the order of that sum is part of the numbers.
+oneDNN kernels            :data:`ONEDNN` on (TensorFlow's own default on x86): oneDNN's
+                          convolution and matrix kernels instead of TensorFlow's Eigen ones, the
+                          CNN about 1.8x faster per epoch, the MLPs a little, the RNN-LSTM's
+                          fused kernel unchanged. They round differently from TensorFlow's
+                          Eigen kernels, so the CNN's and the MLPs' weights differ from an
+                          Eigen run (Table 2 moved within the seed-to-seed spread); the same
+                          command twice still gives the same numbers. TensorFlow reads it
+                          once, when it is imported (:mod:`mgc_helpers.models` sets it first;
+                          ``TF_ENABLE_ONEDNN_OPTS=0`` in the environment wins, and
+                          :func:`onednn_enabled` says which one a run used).
 XLA (``jit_compile``)     off for every model (:data:`JIT_COMPILE`): Keras refuses it while op
                           determinism is on, and with determinism off it changed the numbers,
                           was no faster for the RNN-LSTM and 2.8x slower for the CNN.
@@ -51,9 +61,11 @@ trainings side by side    :func:`train_jobs`: ``mgc reproduce`` runs chapters 07
 ========================  ===================================================================
 
 Op determinism (``tf.config.experimental.enable_op_determinism``) stays on
-(:func:`mgc_helpers.training.set_seed`). Apart from :data:`FUSED_LSTM`, whose kernel may round
-differently, none of these settings changes a trained weight; with all of them the same command gives
-the same numbers.
+(:func:`mgc_helpers.training.set_seed`). Apart from :data:`FUSED_LSTM` and :data:`ONEDNN`, whose
+kernels round differently, none of these settings changes a trained weight; with all of them the same
+command gives the same numbers. Both TensorFlow's Eigen kernels and oneDNN's choose their code by the
+processor's instruction set, so another processor may round differently (chapter 10's CNN reached
+0.847 on an Intel Sapphire Rapids and 0.844 on an AMD EPYC with the same code).
 
 Used by every training of chapters 07-10 (``07_mlp.ipynb`` explains the training itself, which these
 settings leave unchanged); ``benchmarks/bench_training.py`` prints what they gain.
@@ -65,8 +77,9 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["FUSED_LSTM", "GRID_JOBS", "JIT_COMPILE", "LSTM_BATCH_PARTS", "PREFETCH", "STEPS_PER_EXECUTION",
-           "TRAIN_JOBS_ENV", "TRAIN_THREADS", "compile_options", "configure_threads", "run_parallel", "train_jobs"]
+__all__ = ["FUSED_LSTM", "GRID_JOBS", "JIT_COMPILE", "LSTM_BATCH_PARTS", "ONEDNN", "ONEDNN_ENV", "PREFETCH",
+           "STEPS_PER_EXECUTION", "TRAIN_JOBS_ENV", "TRAIN_THREADS", "compile_options", "configure_threads",
+           "onednn_enabled", "run_parallel", "train_jobs"]
 
 #: Intra-op threads of every training (fixed: the numbers depend on the thread count).
 TRAIN_THREADS = 2
@@ -74,6 +87,12 @@ TRAIN_THREADS = 2
 #: Mini-batches per compiled call, by model (the numbers do not depend on it).
 STEPS_PER_EXECUTION: dict[str, int] = {"mlp": 32, "mlp_dropout": 32, "rnn_lstm": 16, "cnn": 16,
                                        "cnn_tutorial": 16}
+
+#: TensorFlow's oneDNN CPU kernels (read once, when TensorFlow is imported; the numbers depend on it).
+ONEDNN = True
+
+#: Environment variable through which TensorFlow reads :data:`ONEDNN`.
+ONEDNN_ENV = "TF_ENABLE_ONEDNN_OPTS"
 
 #: The training pipeline prefetches mini-batches (buffer autotuned by ``tf.data``; the numbers do not depend on it).
 PREFETCH = True
@@ -104,6 +123,23 @@ def compile_options(model: str) -> dict[str, Any]:
     {'steps_per_execution': 32, 'jit_compile': False}
     """
     return {"steps_per_execution": STEPS_PER_EXECUTION.get(model, 1), "jit_compile": JIT_COMPILE.get(model, False)}
+
+
+def onednn_enabled() -> bool:
+    """Whether TensorFlow, imported by the project in this process or a child, uses oneDNN's kernels.
+
+    The environment's ``TF_ENABLE_ONEDNN_OPTS`` when it says (``1``/``true`` on, ``0``/``false``
+    off, as TensorFlow reads it), else :data:`ONEDNN`. Recorded in ``reproduce.json``, because the
+    trained weights depend on it.
+
+    Examples
+    --------
+    >>> import os
+    >>> onednn_enabled() == (os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1").lower() in ("1", "true"))
+    True
+    """
+    value = os.environ.get(ONEDNN_ENV, "").strip().lower()
+    return {"1": True, "true": True, "0": False, "false": False}.get(value, ONEDNN)
 
 
 def configure_threads(threads: int = TRAIN_THREADS) -> int:

@@ -43,10 +43,10 @@ from typing import TYPE_CHECKING, Any
 
 from . import compute, config
 
-# Quiet TensorFlow's start-up messages (they would land in notebook cells) and keep CPU results
-# independent of oneDNN's reordered arithmetic. Only defaults: a user's own setting wins.
+# Quiet TensorFlow's start-up messages (they would land in notebook cells) and choose its CPU kernels
+# (oneDNN, see mgc_helpers.compute). Only defaults: a user's own setting wins.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+os.environ.setdefault(compute.ONEDNN_ENV, "1" if compute.ONEDNN else "0")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 # Thread pools of a fixed size, whatever first starts TensorFlow (see mgc_helpers.compute).
 os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(compute.TRAIN_THREADS))

@@ -30,9 +30,8 @@ parallel and cached, with the same bad-input handling as the MFCC pipeline: unus
 reported with the reason, silent and short clips are kept with a warning (``13_transfer.ipynb``).
 
 Speed: about 1.35 GMAC per patch, 0.35 s of CPU time per 30-s clip with TensorFlow's oneDNN
-kernels and twice that without (the project turns oneDNN off by default for reproducible training;
-:func:`prefer_onednn` turns it on in processes that only tag). ``benchmarks/bench_musicnn.py``
-prints the real-time factor and the peak memory of a long file.
+kernels (the project's default, :data:`mgc_helpers.compute.ONEDNN`) and twice that without.
+``benchmarks/bench_musicnn.py`` prints the real-time factor and the peak memory of a long file.
 
 Checked against the original TensorFlow graph by ``tests/test_musicnn.py`` (tags and penultimate
 layer within 1e-5).
@@ -79,7 +78,6 @@ __all__ = [
     "load_weights",
     "log_mel",
     "patches",
-    "prefer_onednn",
     "tag",
     "weights_path",
     "weights_sha256",
@@ -174,28 +172,6 @@ def load_weights(path: str | os.PathLike | None = None) -> dict[str, np.ndarray]
     if tags != MSD_TAGS:
         raise ValueError(f"{path}: its tag list does not match MSD_TAGS; not an MSD_musicnn weights file")
     return arrays
-
-
-def prefer_onednn() -> bool:
-    """Let TensorFlow use oneDNN in this process, where that is still possible and nobody chose.
-
-    musicnn's convolutions run about twice as fast with oneDNN on x86 (tags within 1e-5 either way),
-    but TensorFlow reads ``TF_ENABLE_ONEDNN_OPTS`` only once, at import, and the project turns it
-    off by default for reproducible training. So this imports TensorFlow with oneDNN on only if it
-    is not imported yet and the variable is unset, and unsets it again afterwards (child processes
-    keep the project's default). For processes that only tag, such as ``mgc predict --model
-    musicnn``. Returns whether it did.
-    """
-    import sys
-
-    if "tensorflow" in sys.modules or "TF_ENABLE_ONEDNN_OPTS" in os.environ:
-        return False
-    os.environ["TF_ENABLE_ONEDNN_OPTS"] = "1"
-    try:
-        import tensorflow  # noqa: F401
-    finally:
-        del os.environ["TF_ENABLE_ONEDNN_OPTS"]
-    return True
 
 
 def _keras() -> Any:

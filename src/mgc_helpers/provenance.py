@@ -36,6 +36,7 @@ __all__ = [
     "STAMP_KEY",
     "cpu_model",
     "fingerprint",
+    "kernels",
     "library_versions",
     "module_closure",
     "module_file",
@@ -243,8 +244,16 @@ def stamp(nb: Any, parameters: Mapping[str, Any]) -> Any:
         "fingerprint": fingerprint(nb),
         "versions": library_versions(),
         "cpu": {"model": cpu_model(), "cores": os.cpu_count()},
+        "kernels": kernels(),
     }
     return nb
+
+
+def kernels() -> dict[str, bool]:
+    """TensorFlow's CPU kernels that a run started here uses (see :data:`mgc_helpers.compute.ONEDNN`)."""
+    from . import compute
+
+    return {"onednn": compute.onednn_enabled()}
 
 
 def stale_reasons(nb: Any, *, expected: Mapping[str, Any] | None = None) -> list[str]:
@@ -264,6 +273,14 @@ def stale_reasons(nb: Any, *, expected: Mapping[str, Any] | None = None) -> list
     for key, value in (expected or {}).items():
         if record.get("parameters", {}).get(key) != value:
             reasons.append(f"its outputs come from {key}={record.get('parameters', {}).get(key)!r}, not {value!r}")
+    from . import compute
+
+    used = record.get("kernels", {}).get("onednn")
+    if used is None:
+        reasons.append("it does not record whether TensorFlow used oneDNN's kernels")
+    elif used is not compute.ONEDNN:
+        reasons.append(f"its outputs come from TensorFlow with oneDNN {'on' if used else 'off'}, not "
+                       f"{'on' if compute.ONEDNN else 'off'} (is {compute.ONEDNN_ENV} set in the environment?)")
     then, now = record.get("fingerprint", {}), fingerprint(nb)
     if then.get("code") != now["code"]:
         reasons.append("its code cells changed")

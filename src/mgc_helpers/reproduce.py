@@ -478,6 +478,11 @@ def reproduce(*, dataset: str = "synthetic", data_dir: str | os.PathLike | None 
                              "'synthetic', seed 0, the profile's epochs): the book's stored outputs must all "
                              f"come from it, not from profile {prof.name!r}, dataset {dataset!r}, "
                              f"epochs {epochs}, seed {seed}")
+    if update_stored and compute.onednn_enabled() is not compute.ONEDNN:
+        raise ReproduceError(f"--update-stored stores the default run only, and {compute.ONEDNN_ENV}="
+                             f"{os.environ.get(compute.ONEDNN_ENV)} in the environment turns TensorFlow's oneDNN "
+                             f"kernels {'on' if compute.onednn_enabled() else 'off'} (they round differently): "
+                             "unset it")
     _check_writable(out)
     values = {"dataset": dataset, "data_dir": None if data is None else str(data), "results_dir": str(out),
               "profile": prof.name, "epochs": epochs, "seed": seed}
@@ -588,6 +593,7 @@ def _write_record(out: Path, result: ReproduceResult, prof: Profile, values: Map
         "cpus": os.cpu_count(),
         "cpu_model": provenance.cpu_model(),
         "versions": provenance.library_versions(),
+        "kernels": provenance.kernels(),
         "profile": prof.to_dict(),
         "parameters": {k: v for k, v in values.items() if k != "results_dir"},
         "notebooks": [{"name": r.source.name, "seconds": round(r.seconds, 1), "parameters": sorted(r.parameters)}

@@ -378,20 +378,15 @@ class MusicnnEmbedder:
         Off by default: the batch-normalised dimensions already have comparable scales.
     batch_size : int
         Patches per forward pass.
-    onednn : bool
-        Call :func:`mgc_helpers.musicnn.prefer_onednn` before the first file is embedded (faster
-        convolutions; for processes that only embed, such as ``mgc similar``). TensorFlow is then
-        imported only when a file must be embedded, so a query answered from the cache stays fast.
     """
 
     name = "musicnn"
 
-    def __init__(self, *, standardize: bool = False, batch_size: int = 16, onednn: bool = False) -> None:
+    def __init__(self, *, standardize: bool = False, batch_size: int = 16) -> None:
         from .musicnn import EMBEDDING_SIZE, PIPELINE_VERSION, weights_sha256
 
         self.standardize = bool(standardize)
         self.batch_size = int(batch_size)
-        self._onednn = bool(onednn)
         self._dim = EMBEDDING_SIZE
         self.fingerprint = hashlib.sha256(
             f"musicnn-{CACHE_VERSION}-{PIPELINE_VERSION}-{weights_sha256()}".encode()).hexdigest()[:16]
@@ -408,11 +403,8 @@ class MusicnnEmbedder:
         AudioError
             If the file is missing, empty, undecodable, holds NaN/inf samples or lasts under 32 ms.
         """
-        from .musicnn import analyse_file, prefer_onednn
+        from .musicnn import analyse_file
 
-        if self._onednn:
-            prefer_onednn()
-            self._onednn = False
         out = analyse_file(path, batch_size=self.batch_size)
         return FileEmbedding(Path(path), out.embedding.astype(np.float64), out.n_patches, out.duration,
                              list(out.notes))

@@ -132,7 +132,6 @@ def run_musicnn(args: argparse.Namespace) -> int:
     import sys
 
     from ..cli import CommandError, write_report
-    from ..musicnn import prefer_onednn
     from ..zeroshot import MODEL_NOTE, format_report, predict_paths
 
     if args.top < 1:
@@ -140,7 +139,6 @@ def run_musicnn(args: argparse.Namespace) -> int:
     if args.format == "jsonl" or args.jobs != 1 or args.scheduler:
         raise CommandError("--format jsonl, --jobs and --scheduler work with a trained model, not with musicnn")
 
-    prefer_onednn()  # this process only tags: oneDNN's faster convolutions, where still possible
     print(f"model: {MODEL_NOTE}", file=sys.stderr)
     report = predict_paths(args.paths, progress=not args.no_progress and sys.stderr.isatty())
     text = format_report(report, fmt=args.format, top=args.top, segments=args.segments)
@@ -151,7 +149,6 @@ def run_musicnn(args: argparse.Namespace) -> int:
 def run_probe(args: argparse.Namespace) -> int:
     """``mgc predict --model PATH.npz``: a linear probe on musicnn's embedding (:mod:`mgc_helpers.transfer`)."""
     from ..cli import CommandError, write_report
-    from ..musicnn import prefer_onednn
     from ..predict import format_report
     from ..transfer import ProbeFileError, load_probe, predict_paths
 
@@ -163,7 +160,6 @@ def run_probe(args: argparse.Namespace) -> int:
         probe = load_probe(args.model)
     except (FileNotFoundError, ProbeFileError) as exc:
         raise CommandError(f"cannot load model {args.model}: {exc}") from None
-    prefer_onednn()  # this process only embeds: oneDNN's faster convolutions, where still possible
     print(f"model: {args.model} (given with --model)\n       {probe.describe()}", file=sys.stderr)
     report = predict_paths(args.paths, probe, progress=not args.no_progress and sys.stderr.isatty())
     if report.caveat:

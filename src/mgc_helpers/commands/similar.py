@@ -50,7 +50,7 @@ def _embedder(args: argparse.Namespace) -> Embedder:
             return MfccStatsEmbedder()
         from ..retrieval import MusicnnEmbedder
 
-        return MusicnnEmbedder(onednn=True)  # this process only runs the tagger: oneDNN's faster convolutions
+        return MusicnnEmbedder()
     from ..predict import default_model_path
 
     try:
