@@ -90,6 +90,28 @@ def test_the_training_pipeline_prefetches_and_that_changes_no_weight(monkeypatch
     pd.testing.assert_frame_equal(runs[0].history, runs[1].history)
 
 
+def test_importing_the_models_writes_no_onednn_notice():
+    """TensorFlow's C++ notice would land in every chapter that trains; other stderr text still gets through."""
+    import subprocess
+    import sys
+
+    code = ("import os, sys\nfrom mgc_helpers import models\nimport tensorflow as tf\n"
+            "print(bool(tf.constant([1.0]) + 1), file=sys.stderr)")
+    env = {k: v for k, v in compute.os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", compute.ONEDNN_ENV)}
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "oneDNN" not in run.stderr and "InitializeLog" not in run.stderr
+    assert run.stderr.strip().endswith("True")
+
+
+def test_importing_tensorflow_drops_only_the_notice(capfd):
+    with compute.importing_tensorflow():
+        compute.os.write(2, b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n")
+        compute.os.write(2, b"I0000 port.cc:153] oneDNN custom operations are on. You may see slightly different\n")
+        compute.os.write(2, b"E0000 a real error\n")
+    assert capfd.readouterr().err == "E0000 a real error\n"
+
+
 def test_a_tiny_training_twice_gives_identical_weights():
     segs = _toy()
     split = _split(segs, "segment")

@@ -37,6 +37,20 @@ def test_stored_notebooks_have_outputs_and_stay_small(path):
     assert path.stat().st_size < 1_100_000, f"{path.name} is {path.stat().st_size / 1e6:.2f} MB"
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_stored_outputs_hold_no_tensorflow_log_lines(path):
+    """TensorFlow's C++ log lines (``I0000 12:34:56.789 ... port.cc:153] ...``) are noise for a reader."""
+    import re
+
+    nb = nbformat.read(str(path), as_version=4)
+    log_line = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d\d|absl::InitializeLog", re.MULTILINE)
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            text = out.get("text") or out.get("data", {}).get("text/plain") or ""
+            match = log_line.search(text)
+            assert match is None, f"{path.name}, cell {i}: {text[match.start():match.start() + 120]!r}"
+
+
 def test_a_changed_module_or_cell_is_named():
     path = ROOT / "notebooks" / "07_mlp.ipynb"
     nb = nbformat.read(str(path), as_version=4)

@@ -72,14 +72,16 @@ settings leave unchanged); ``benchmarks/bench_training.py`` prints what they gai
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-__all__ = ["FUSED_LSTM", "GRID_JOBS", "JIT_COMPILE", "LSTM_BATCH_PARTS", "ONEDNN", "ONEDNN_ENV", "PREFETCH",
-           "STEPS_PER_EXECUTION", "TRAIN_JOBS_ENV", "TRAIN_THREADS", "compile_options", "configure_threads",
-           "onednn_enabled", "run_parallel", "train_jobs"]
+__all__ = ["FUSED_LSTM", "GRID_JOBS", "JIT_COMPILE", "LSTM_BATCH_PARTS", "ONEDNN", "ONEDNN_ENV", "ONEDNN_NOTICE",
+           "PREFETCH", "STEPS_PER_EXECUTION", "TRAIN_JOBS_ENV", "TRAIN_THREADS", "compile_options",
+           "configure_threads", "drop_notice", "importing_tensorflow", "onednn_enabled", "run_parallel",
+           "train_jobs"]
 
 #: Intra-op threads of every training (fixed: the numbers depend on the thread count).
 TRAIN_THREADS = 2
@@ -140,6 +142,56 @@ def onednn_enabled() -> bool:
     """
     value = os.environ.get(ONEDNN_ENV, "").strip().lower()
     return {"1": True, "true": True, "0": False, "false": False}.get(value, ONEDNN)
+
+
+#: What TensorFlow writes to the process' standard error, once per library, when oneDNN is on.
+ONEDNN_NOTICE = ("oneDNN custom operations are on",
+                 "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR")
+
+
+def drop_notice(text: str, notice: Sequence[str] = ONEDNN_NOTICE) -> str:
+    r"""``text`` without its lines that contain one of ``notice`` (see :func:`importing_tensorflow`).
+
+    Examples
+    --------
+    >>> drop_notice("I0000 port.cc:153] oneDNN custom operations are on. You may see...\nE0000 real error\n")
+    'E0000 real error\n'
+    """
+    return "".join(line for line in text.splitlines(keepends=True) if not any(n in line for n in notice))
+
+
+@contextlib.contextmanager
+def importing_tensorflow() -> Iterator[None]:
+    """Import TensorFlow inside this block without its oneDNN notice on the process' standard error.
+
+    TensorFlow's C++ code writes "oneDNN custom operations are on ..." to file descriptor 2 when it
+    is imported (before Python's ``TF_CPP_MIN_LOG_LEVEL`` takes effect), and Jupyter puts that text in
+    the cell that imported it: every chapter that trains would show it. Inside the block, descriptor 2
+    goes to a temporary file; afterwards everything written there except the notice's lines
+    (:data:`ONEDNN_NOTICE`) is written back to standard error, so no other message is lost.
+    """
+    import sys
+    import tempfile
+
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no descriptor 2 (a detached process): nothing to keep clean
+        yield
+        return
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            rest = drop_notice(captured.read().decode(errors="replace"))
+            if rest:
+                sys.stderr.write(rest)
+                sys.stderr.flush()
 
 
 def configure_threads(threads: int = TRAIN_THREADS) -> int:

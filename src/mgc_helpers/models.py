@@ -54,7 +54,8 @@ os.environ.setdefault("TF_NUM_INTEROP_THREADS", str(compute.TRAIN_THREADS))
 
 import logging
 
-import keras
+with compute.importing_tensorflow():  # without TensorFlow's oneDNN notice in every notebook that trains
+    import keras
 from keras import layers
 
 if TYPE_CHECKING:  # pragma: no cover

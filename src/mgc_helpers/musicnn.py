@@ -175,9 +175,7 @@ def load_weights(path: str | os.PathLike | None = None) -> dict[str, np.ndarray]
 
 
 def _keras() -> Any:
-    import keras
-
-    from . import models  # noqa: F401  (sets the project's TensorFlow environment defaults first)
+    from .models import keras  # the project's TensorFlow environment defaults, set before Keras is imported
 
     return keras
 
