@@ -781,6 +781,7 @@ def embedding_cache_key(dataset: Dataset) -> str:
 def _embed_chunk(paths: list[str], threads: int | None) -> list[MusicnnOutput | str]:
     """Worker: the analysis of each file, or the reason it failed (the same checks as ``mgc predict``)."""
     if threads is not None:
+        _keras()  # the project's TensorFlow defaults, and TensorFlow imported without its oneDNN notice
         import tensorflow as tf
 
         try:
