@@ -259,8 +259,12 @@ def run_parallel(fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], *, jo
         from joblib import Parallel, delayed
 
         outputs = Parallel(n_jobs=jobs, backend="loky", return_as="generator")(delayed(fn)(*task) for task in tasks)
-    for i, result in enumerate(outputs):
-        results.append(result)
-        if on_result is not None:
-            on_result(i, result)
+    with warnings.catch_warnings():
+        # loky replaces a worker whose memory grew (TensorFlow's does, model after model) once it has
+        # returned its result, and says so in a UserWarning; no run is lost and the numbers are the same.
+        warnings.filterwarnings("ignore", message="A worker stopped while some jobs were given", category=UserWarning)
+        for i, result in enumerate(outputs):
+            results.append(result)
+            if on_result is not None:
+                on_result(i, result)
     return results
