@@ -8,7 +8,7 @@
    default compile (how the project trained before), and with the project's path
    (:func:`mgc_helpers.training.train`, whose machine settings :mod:`mgc_helpers.compute` decides).
    Printed per model: seconds per epoch (validation included), segments per second, CPU use of the
-   process (100 % = one core) and the ratio. Then the estimated training time of chapters 07-10 of
+   process (100 % = one core) and the ratio. Then the estimated training time of chapters 07-10 and 12 of
    each profile, from these per-epoch figures.
 2. **total** (``--total quick,default``): runs ``mgc reproduce --profile P --no-book`` in a
    temporary output folder for each profile and reports its wall time and the per-notebook times it
@@ -126,15 +126,17 @@ def time_models(segments, *, models, epochs: int, batch_size: int, profile, roun
 
 
 def estimate_profile(rows: list[dict], *, profile, n_train: int) -> list[dict]:
-    """Training seconds of chapters 07-10 for ``profile``, from the per-epoch figures (scaled to its data).
+    """Training seconds of chapters 07-10 and 12 for ``profile``, from the per-epoch figures (scaled to its data).
 
-    Chapter 07 trains three MLPs (plain, dropout, standardised), 08 the RNN-LSTM, 09 the CNN, and 10 the
-    protocol grid (CNN and its tutorial variant, which is about as fast, x 3 protocols x seeds). The
-    grid's runs train on about as many segments as the segment split. ``jobs``: the grid's runs side by
-    side (``mgc_helpers.compute.train_jobs``), and so do chapters 07-09 on the project's path; the
-    estimate assumes they share the cores perfectly (the measured ``--total`` says how well they do).
+    Chapter 07 trains three MLPs (plain, dropout, standardised), 08 the RNN-LSTM, 09 the CNN, 10 the
+    protocol grid (CNN and its tutorial variant, which is about as fast, x 3 protocols x seeds), and 12
+    the optimiser grid of ``profile.optim_plan`` (each configuration trains about as fast as the
+    model's default one). The grids' runs train on about as many segments as the segment split.
+    ``jobs``: the grids' runs side by side (``mgc_helpers.compute.train_jobs``), and so do chapters
+    07-09 on the project's path; the estimate assumes they share the cores perfectly (the measured
+    ``--total`` says how well they do).
     """
-    from mgc_helpers import compute
+    from mgc_helpers import compute, optimisers
 
     per = {r["model"]: r for r in rows}
     scale = n_train / rows[0]["train segments"] if rows else 1.0
@@ -147,7 +149,10 @@ def estimate_profile(rows: list[dict], *, profile, n_train: int) -> list[dict]:
             return float("nan") if r is None else (r[f"{label} s/epoch"] * epochs * scale + r[f"{label} first epoch s"])
         chapters = {"07": sec("mlp", profile.epochs) + sec("mlp_dropout", profile.epochs) + sec("mlp", profile.epochs),
                     "08": sec("rnn_lstm", profile.epochs), "09": sec("cnn", profile.epochs),
-                    "10 grid": grid_runs * sec("cnn", profile.protocol_epochs) / (jobs if label == "project" else 1)}
+                    "10 grid": grid_runs * sec("cnn", profile.protocol_epochs) / (jobs if label == "project" else 1),
+                    "12 grid": sum(len(optimisers.plan_configs(designs)) * n_seeds * sec(model, epochs)
+                                   for model, designs, n_seeds, epochs in profile.optim_plan)
+                    / (jobs if label == "project" else 1)}
         total = sum(chapters.values())
         if label == "project":  # chapters 07-09 side by side (mgc_helpers.reproduce.CONCURRENT_CHAPTERS)
             side = [chapters["07"], chapters["08"], chapters["09"]]
@@ -218,8 +223,8 @@ def main(argv=None) -> int:
         print_table(rows)
         from mgc_helpers.profiles import PROFILES
 
-        print("\nestimated training time of chapters 07-10 per profile (seconds; per-epoch figures scaled to the "
-              "profile's training segments; see estimate_profile)")
+        print("\nestimated training time of chapters 07-10 and 12 per profile (seconds; per-epoch figures scaled "
+              "to the profile's training segments; see estimate_profile)")
         for name, prof in PROFILES.items():
             n_train = int(round(prof.clips_per_genre * 10 * 10 * 0.6))  # 10 genres x 10 segments, 60 % train
             print(f"-- {name}: {prof.epochs} epochs, grid {2 * 3 * len(prof.seeds)} runs x {prof.protocol_epochs} "

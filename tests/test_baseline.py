@@ -108,7 +108,8 @@ def test_baseline_grid_has_the_deep_models_columns_and_resumes(tmp_path, segs):
     lines: list[str] = []
     grid = B.run_baseline_protocols(segs, models=("logreg", "svm"), protocols=("segment", "track", "artist"),
                                     seeds=(0, 1), out=out, progress=lines.append)
-    assert len(grid) == 12 and len(lines) == 12
+    runs = [line for line in lines if line.startswith("[")]  # one line per run, in the grid's order
+    assert len(grid) == 12 and [line.split("/")[0] for line in runs] == [f"[{i}" for i in range(1, 13)]
     assert set(X.GRID_KEYS) | set(X.GRID_METRICS) | {"n_test_tracks", "final_train_accuracy"} <= set(grid.columns)
     assert set(grid["model"]) == {"mfcc_logreg", "mfcc_svm"}
     # the same splits as run_protocols: make_split(segments, protocol, seed=seed)
@@ -133,3 +134,23 @@ def test_baseline_grid_has_the_deep_models_columns_and_resumes(tmp_path, segs):
     nodeltas = B.run_baseline_protocols(segs, models=("logreg",), protocols=("segment",), seeds=(0,),
                                         deltas=False, out=out)
     assert nodeltas["model"].tolist() == ["mfcc_logreg_nodeltas"] and len(pd.read_csv(out)) == 13
+
+
+def test_baseline_grid_in_worker_processes_equals_it_run_here(segs):
+    kwargs = dict(models=("logreg", "svm"), protocols=("track",), seeds=(0, 1))
+    here = B.run_baseline_protocols(segs, jobs=1, **kwargs)
+    workers = B.run_baseline_protocols(segs, jobs=2, **kwargs)
+    assert workers["model"].tolist() == ["mfcc_logreg"] * 2 + ["mfcc_svm"] * 2
+    pd.testing.assert_frame_equal(here.drop(columns="seconds"), workers.drop(columns="seconds"))
+
+
+def test_a_grid_resumed_in_worker_processes_keeps_the_grids_order(tmp_path, segs):
+    out = tmp_path / "grid.csv"
+    B.run_baseline_protocols(segs, models=("logreg",), protocols=("track",), seeds=(1,), out=out, jobs=1)
+    lines: list[str] = []
+    resumed = B.run_baseline_protocols(segs, models=("logreg",), protocols=("track",), seeds=(0, 1, 2), out=out,
+                                       jobs=2, progress=lines.append)
+    assert [line for line in lines if "kept from" in line] == ["[2/3] mfcc_logreg track seed 1: kept from grid.csv"]
+    assert resumed["seed"].tolist() == [0, 1, 2] and len(pd.read_csv(out)) == 3
+    fresh = B.run_baseline_protocols(segs, models=("logreg",), protocols=("track",), seeds=(0, 1, 2), jobs=1)
+    np.testing.assert_allclose(resumed["accuracy"], fresh["accuracy"])

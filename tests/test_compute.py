@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mgc_helpers import compute, experiments, training
+from mgc_helpers import compute, experiments, optimisers, training
 from mgc_helpers.config import FeatureConfig
 from mgc_helpers.segments import SegmentSet
 from mgc_helpers.splits import Split
@@ -130,6 +130,17 @@ def test_a_grid_in_worker_processes_equals_the_grid_run_one_after_the_other(tmp_
     assert list(parallel["seed"]) == [0, 1]
     pd.testing.assert_frame_equal(serial.drop(columns="seconds"), parallel.drop(columns="seconds"))
     assert len(pd.read_csv(tmp_path / "grid.csv")) == 2  # each finished run was saved
+
+
+def test_the_optimiser_grid_in_worker_processes_equals_it_run_one_after_the_other(tmp_path):
+    segs = _toy()
+    kwargs = dict(plan=(("mlp", "activations", 1, 2),), seeds=(0,), batch_size=8, split_fn=_split)
+    serial, serial_curves = optimisers.run_optimiser_grid(segs, jobs=1, **kwargs)
+    parallel, parallel_curves = optimisers.run_optimiser_grid(segs, jobs=2, out=tmp_path / "opt.csv", **kwargs)
+    assert list(parallel["activation"]) == ["relu", "sigmoid", "tanh"]  # the grid's order, whatever finished first
+    pd.testing.assert_frame_equal(serial.drop(columns="seconds"), parallel.drop(columns="seconds"))
+    pd.testing.assert_frame_equal(serial_curves, parallel_curves)
+    assert len(pd.read_csv(tmp_path / "opt.csv")) == 3 and len(pd.read_csv(tmp_path / "opt_histories.csv")) == 6
 
 
 def test_train_jobs_and_thread_settings_check_their_input(monkeypatch):

@@ -12,6 +12,16 @@ from mgc_helpers import models, optimisers, plotting, training
 from mgc_helpers.profiles import PROFILES
 from mgc_helpers.splits import Split
 
+
+@pytest.fixture(autouse=True)
+def _runs_in_this_process(monkeypatch):
+    """The grids here train in this process, so that the split functions can count their calls
+    (the grid in worker processes gives the same numbers: tests/test_compute.py)."""
+    from mgc_helpers import compute
+
+    monkeypatch.setenv(compute.TRAIN_JOBS_ENV, "1")
+
+
 HIDDEN = {"mlp": ("dense_1", "dense_2", "dense_3"), "rnn_lstm": ("dense",),
           "cnn": ("conv_1", "conv_2", "conv_3", "dense"), "cnn_tutorial": ("conv_1", "conv_2", "conv_3", "dense")}
 

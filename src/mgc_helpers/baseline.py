@@ -39,7 +39,6 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -266,7 +265,8 @@ class BaselineModel:
         """
         if len(X) == 0:
             return np.zeros((0, self.n_classes))
-        known = self.pipeline.predict_proba(self.features(X))
+        with _one_blas_thread():
+            known = self.pipeline.predict_proba(self.features(X))
         proba = np.zeros((len(known), self.n_classes))
         proba[:, np.asarray(self.pipeline.classes_, dtype=np.int64)] = known
         return proba
@@ -274,6 +274,15 @@ class BaselineModel:
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Predicted labels (argmax of :meth:`predict_proba`)."""
         return self.predict_proba(X).argmax(axis=1)
+
+
+def _one_blas_thread() -> Any:
+    """Fit and predict with one BLAS thread: its sums then run in the same order in a chapter's kernel and
+    in a grid's worker process (where joblib leaves one thread per worker), so the numbers are the same
+    bit for bit. The matrices are small (segments x 52 statistics): a second thread gains nothing."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1)
 
 
 def train_baseline(segments: SegmentSet, split: Split, *, model: str = "logreg", seed: int = 0,
@@ -312,11 +321,11 @@ def train_baseline(segments: SegmentSet, split: Split, *, model: str = "logreg",
         raise ValueError(f"the training part of split {getattr(split, 'name', '?')!r} holds a single genre")
     features = mfcc_statistics(np.asarray(segments.X)[train], deltas=deltas)
     start = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, _one_blas_thread():
         warnings.simplefilter("always", ConvergenceWarning)
         pipeline.fit(features, y)
+        train_accuracy = float(np.mean(pipeline.predict(features) == y))
     converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
-    train_accuracy = float(np.mean(pipeline.predict(features) == y))
     params = {"model": model, "deltas": bool(deltas), "C": float(C), "max_iter": int(max_iter),
               "split": getattr(split, "name", None), "n_train": int(train.size),
               "n_features": int(features.shape[1]), "converged": converged,
@@ -325,13 +334,30 @@ def train_baseline(segments: SegmentSet, split: Split, *, model: str = "logreg",
                          int(seed), bool(deltas), params)
 
 
+def _run_cell(key: dict[str, Any], segments: SegmentSet, split_fn: Callable[..., Any],
+              split_kwargs: dict[str, Any], deltas: bool) -> dict[str, Any]:
+    """Fit and test one cell of the baselines' grid (in this process or a worker); its result row."""
+    from . import evaluation as E
+    from . import experiments as X
+
+    start = time.perf_counter()
+    model = next(m for m in BASELINE_MODELS if model_name(m, deltas=deltas) == key["model"])
+    split = split_fn(segments, key["protocol"], seed=key["seed"], **split_kwargs)
+    fitted = train_baseline(segments, split, model=model, seed=key["seed"], deltas=deltas)
+    metrics = E.evaluate(fitted, segments, split.test).metrics()
+    return {**key, **{m: metrics[m] for m in X.GRID_METRICS},
+            "n_train": len(split.train), "n_valid": len(split.valid), "n_test": len(split.test),
+            "n_test_tracks": metrics["n_tracks"], "final_train_accuracy": fitted.params["train_accuracy"],
+            "seconds": round(time.perf_counter() - start, 2)}
+
+
 def run_baseline_protocols(segments: SegmentSet, *, models: Sequence[str] = ("logreg", "svm"),
                            protocols: Sequence[str] = ("segment", "track", "artist"),
                            seeds: Sequence[int] = (0, 1, 2), deltas: bool = True,
                            out: str | os.PathLike | None = None,
                            split_fn: Callable[..., Any] | None = None,
                            split_kwargs: Mapping[str, Any] | None = None,
-                           progress: bool | Callable[[str], None] = False) -> pd.DataFrame:
+                           progress: bool | Callable[[str], None] = False, jobs: int | None = None) -> pd.DataFrame:
     """The protocol grid of :func:`mgc_helpers.experiments.run_protocols`, for the baselines.
 
     Same splits (``split_fn(segments, protocol, seed=seed)``, default
@@ -361,6 +387,10 @@ def run_baseline_protocols(segments: SegmentSet, *, models: Sequence[str] = ("lo
     split_kwargs : mapping or None
     progress : bool or callable
         One line per run.
+    jobs : int or None
+        Runs fitted at the same time, in worker processes (``None``: ``MGC_TRAIN_JOBS`` or
+        :data:`mgc_helpers.compute.GRID_JOBS`; ``1``: one after the other, in this process); the
+        results do not depend on it.
 
     Returns
     -------
@@ -368,11 +398,7 @@ def run_baseline_protocols(segments: SegmentSet, *, models: Sequence[str] = ("lo
         One row per run: the :data:`~mgc_helpers.experiments.GRID_KEYS`, the
         :data:`~mgc_helpers.experiments.GRID_METRICS`, sizes, ``final_train_accuracy`` and ``seconds``.
     """
-    import pandas as pd
-
-    from . import evaluation as E
     from . import experiments as X
-    from .training import data_fingerprint  # the deep models' rows carry the same fingerprint
 
     for m in models:
         if m not in BASELINE_MODELS:
@@ -381,45 +407,8 @@ def run_baseline_protocols(segments: SegmentSet, *, models: Sequence[str] = ("lo
         from .splits import make_split
 
         split_fn = make_split
-    say = print if progress is True else (progress or (lambda _msg: None))
-    path = None if out is None else Path(out)
-    done = X._read_grid(path)
-    fingerprint = segments.config.fingerprint()
-    n_segments = int(len(segments.y))
-    data = data_fingerprint(segments, np.arange(n_segments))
-    rows: list[dict[str, Any]] = []
-    cells = [(m, p, int(s)) for m in models for p in protocols for s in seeds]
-    for i, (model, protocol, seed) in enumerate(cells, start=1):
-        name = model_name(model, deltas=deltas)
-        key = {"model": name, "protocol": protocol, "seed": seed, "epochs": 0, "batch_size": 0,
-               "standardize": True, "n_segments": n_segments, "feature_fingerprint": fingerprint,
-               "data_fingerprint": data}
-        if not done.empty and set(X.GRID_KEYS) <= set(done.columns):
-            match = np.ones(len(done), dtype=bool)
-            for k, v in key.items():
-                match &= (done[k].astype(str) == str(v)).to_numpy()
-            if match.any():
-                rows.append(done[match].iloc[-1].to_dict())
-                say(f"[{i}/{len(cells)}] {name} {protocol} seed {seed}: kept from {path.name if path else out}")
-                continue
-        start = time.perf_counter()
-        split = split_fn(segments, protocol, seed=seed, **dict(split_kwargs or {}))
-        fitted = train_baseline(segments, split, model=model, seed=seed, deltas=deltas)
-        metrics = E.evaluate(fitted, segments, split.test).metrics()
-        row = {**key, **{m: metrics[m] for m in X.GRID_METRICS},
-               "n_train": len(split.train), "n_valid": len(split.valid), "n_test": len(split.test),
-               "n_test_tracks": metrics["n_tracks"],
-               "final_train_accuracy": fitted.params["train_accuracy"],
-               "seconds": round(time.perf_counter() - start, 2)}
-        rows.append(row)
-        if path is not None:
-            done = pd.concat([done, pd.DataFrame([row])], ignore_index=True) if not done.empty \
-                else pd.DataFrame([row])
-            X._write_grid(path, done)
-        say(f"[{i}/{len(cells)}] {name} {protocol} seed {seed}: accuracy {metrics['accuracy']:.3f} "
-            f"(track {metrics['track_accuracy_mean']:.3f}) in {row['seconds']:.1f} s")
-    frame = pd.DataFrame(rows)
-    if not frame.empty:
-        frame["seed"] = frame["seed"].astype(int)
-        frame["standardize"] = frame["standardize"].astype(str).str.lower().eq("true")
-    return frame
+    data = X.data_keys(segments)  # the deep models' rows carry the same fingerprints
+    keys = [{"model": model_name(m, deltas=deltas), "protocol": p, "seed": int(s), "epochs": 0, "batch_size": 0,
+             "standardize": True, **data} for m in models for p in protocols for s in seeds]
+    return X.run_grid(keys, _run_cell, args=(segments, split_fn, dict(split_kwargs or {}), deltas), out=out,
+                      progress=progress, jobs=jobs)

@@ -21,6 +21,7 @@ Explained in ``07_mlp.ipynb`` (the parameters cell) and used by every chapter fr
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -147,6 +148,19 @@ class Chapter:
                 f"seed {self.seed}")
 
 
+def _choose_progress_bars_quietly() -> None:
+    """Import ``tqdm.auto`` now, without the warning it gives in a Jupyter kernel that lacks ipywidgets.
+
+    librosa's resampling imports pooch, whose downloader imports ``tqdm.auto``; in a kernel without
+    ipywidgets that import warns "IProgress not found" once, in whichever cell first resamples.
+    The book shows no progress bar of pooch's, and the project's own bars are plain ``tqdm``
+    ones, so the warning would tell its reader nothing.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        import tqdm.auto  # noqa: F401
+
+
 def setup(dataset: str = "synthetic", data_dir: str | os.PathLike[str] | None = None,
           results_dir: str | os.PathLike[str] | None = None, profile: str | None = None,
           epochs: int | None = None, seed: int = 0) -> Chapter:
@@ -191,6 +205,7 @@ def setup(dataset: str = "synthetic", data_dir: str | os.PathLike[str] | None = 
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     prof = get_profile(profile, epochs=epochs)
+    _choose_progress_bars_quietly()
     return Chapter(
         dataset=dataset, profile=prof, seed=seed, epochs=epochs,
         data_dir=paths.data_dir(data_dir),

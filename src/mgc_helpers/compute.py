@@ -2,10 +2,11 @@
 
 This is the one place that decides it. :func:`mgc_helpers.training.train` asks
 :func:`compile_options` how to compile each model and calls :func:`configure_threads` before it
-trains; :func:`mgc_helpers.experiments.run_protocols` asks :func:`train_jobs` how many trainings of
-its grid to run at the same time and runs them with :func:`run_parallel` (joblib's ``loky``
-worker processes); :func:`mgc_helpers.reproduce.reproduce` asks it how many chapters to run at
-once. Measured with ``benchmarks/bench_training.py`` on a 2-core machine:
+trains; the grids (:func:`mgc_helpers.experiments.run_grid`, which runs the protocol grids of the
+deep models and of the baselines, and :func:`mgc_helpers.optimisers.run_optimiser_grid`) ask
+:func:`train_jobs` how many of their runs to do at the same time and do them with
+:func:`run_parallel` (joblib's ``loky`` worker processes); :func:`mgc_helpers.reproduce.reproduce`
+asks it how many chapters to run at once. Measured with ``benchmarks/bench_training.py`` on a 2-core machine:
 
 ========================  ===================================================================
 setting                   choice and why
@@ -51,11 +52,15 @@ XLA (``jit_compile``)     off for every model (:data:`JIT_COMPILE`): Keras refus
 trainings side by side    :func:`train_jobs`: ``mgc reproduce`` runs chapters 07, 08 and 09
                           (which only need 06's features) in ``min(3, cores)`` kernels at once:
                           the RNN-LSTM's step-by-step loop keeps about one core busy, the MLPs
-                          and the CNN use the other. The protocol grid trains its independent
-                          runs in :data:`GRID_JOBS` = 2 worker processes (one on a 1-core
-                          machine): with the oneDNN kernels a CNN keeps about 1.4 cores busy,
-                          and two at a time finished 6 CNN runs about 1.25x sooner than one
-                          after the other. ``MGC_TRAIN_JOBS`` sets both (``1``: one at a time).
+                          and the CNN use the other. The protocol grids of chapter 10 (the
+                          CNNs and the baselines) and the optimiser grid of chapter 12 do their
+                          independent runs in :data:`GRID_JOBS` = 2 worker processes (one on a
+                          1-core machine): with the oneDNN kernels a CNN keeps about 1.4 cores
+                          busy, and two at a time finished 6 CNN runs about 1.25x sooner than
+                          one after the other; the baselines' SVMs fit on one core, and the
+                          optimiser grid's short runs spend much of their time building and
+                          tracing models, on one core. ``MGC_TRAIN_JOBS`` sets all of them
+                          (``1``: one at a time).
                           Every run seeds itself and uses the same threads, so the numbers do
                           not depend on the number of workers.
 ========================  ===================================================================
@@ -95,6 +100,10 @@ ONEDNN = True
 
 #: Environment variable through which TensorFlow reads :data:`ONEDNN`.
 ONEDNN_ENV = "TF_ENABLE_ONEDNN_OPTS"
+
+#: What TensorFlow writes to the process' standard error, once per library, when oneDNN is on.
+ONEDNN_NOTICE = ("oneDNN custom operations are on",
+                 "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR")
 
 #: The training pipeline prefetches mini-batches (buffer autotuned by ``tf.data``; the numbers do not depend on it).
 PREFETCH = True
@@ -144,11 +153,6 @@ def onednn_enabled() -> bool:
     return {"1": True, "true": True, "0": False, "false": False}.get(value, ONEDNN)
 
 
-#: What TensorFlow writes to the process' standard error, once per library, when oneDNN is on.
-ONEDNN_NOTICE = ("oneDNN custom operations are on",
-                 "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR")
-
-
 def drop_notice(text: str, notice: Sequence[str] = ONEDNN_NOTICE) -> str:
     r"""``text`` without its lines that contain one of ``notice`` (see :func:`importing_tensorflow`).
 
@@ -165,8 +169,8 @@ def importing_tensorflow() -> Iterator[None]:
     """Import TensorFlow inside this block without its oneDNN notice on the process' standard error.
 
     TensorFlow's C++ code writes "oneDNN custom operations are on ..." to file descriptor 2 when it
-    is imported (before Python's ``TF_CPP_MIN_LOG_LEVEL`` takes effect), and Jupyter puts that text in
-    the cell that imported it: every chapter that trains would show it. Inside the block, descriptor 2
+    is imported (whatever the environment variable ``TF_CPP_MIN_LOG_LEVEL`` says), and Jupyter puts
+    that text in the cell that imported it: every chapter that trains would show it. Inside the block, descriptor 2
     goes to a temporary file; afterwards everything written there except the notice's lines
     (:data:`ONEDNN_NOTICE`) is written back to standard error, so no other message is lost.
     """

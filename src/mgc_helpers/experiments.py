@@ -2,9 +2,9 @@
 
 :func:`run_protocols` trains a model on several splits (the paper's random segment-level split, a
 track-level split, an artist-level split) with several seeds, saving each finished run so that an
-interrupted grid resumes where it stopped; :func:`summarize_protocols` gives mean and standard
-deviation, :func:`protocol_table` readable ``mean ± std`` strings. The metrics themselves are in
-:mod:`mgc_helpers.evaluation`.
+interrupted grid resumes where it stopped (:func:`run_grid`, which the baselines' and musicnn's
+grids use too); :func:`summarize_protocols` gives mean and standard deviation, :func:`protocol_table`
+readable ``mean ± std`` strings. The metrics themselves are in :mod:`mgc_helpers.evaluation`.
 
 Explained in ``10_results.ipynb``.
 """
@@ -25,7 +25,8 @@ from .evaluation import evaluate
 if TYPE_CHECKING:  # pragma: no cover
     from .segments import SegmentSet
 
-__all__ = ["GRID_KEYS", "GRID_METRICS", "mean_std", "protocol_table", "run_protocols", "summarize_protocols"]
+__all__ = ["GRID_KEYS", "GRID_METRICS", "data_keys", "mean_std", "protocol_table", "run_grid", "run_protocols",
+           "summarize_protocols"]
 
 #: Columns that identify one cell of a protocol grid.
 GRID_KEYS: tuple[str, ...] = ("model", "protocol", "seed", "epochs", "batch_size", "standardize",
@@ -53,7 +54,96 @@ def _write_grid(path: Path, frame: pd.DataFrame) -> None:
     os.replace(tmp, path)
 
 
-def _run_cell(segments: SegmentSet, key: dict[str, Any], split_fn: Callable[..., Any],
+def _kept(done: pd.DataFrame, key: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The last row of ``done`` whose :data:`GRID_KEYS` equal ``key``'s, or ``None``."""
+    if done.empty or not set(GRID_KEYS) <= set(done.columns):
+        return None
+    match = np.ones(len(done), dtype=bool)
+    for k, v in key.items():
+        match &= (done[k].astype(str) == str(v)).to_numpy()
+    return done[match].iloc[-1].to_dict() if match.any() else None
+
+
+def run_grid(keys: Sequence[dict[str, Any]], run_cell: Callable[..., dict[str, Any]], *, args: tuple[Any, ...] = (),
+             out: str | os.PathLike | None = None, progress: bool | Callable[[str], None] = False,
+             jobs: int | None = None) -> pd.DataFrame:
+    """Run ``run_cell(key, *args)`` for every cell ``key`` not finished yet; one result row per cell.
+
+    The grid runner of :func:`run_protocols` and of the baselines' and musicnn's protocol grids
+    (:func:`mgc_helpers.baseline.run_baseline_protocols`, :func:`mgc_helpers.transfer.run_transfer_protocols`).
+    A row already in the CSV ``out`` with the same :data:`GRID_KEYS` as a cell is kept instead of
+    run again; each finished row is appended to ``out`` at once, so an interrupted grid resumes
+    where it stopped. ``jobs`` cells run at the same time in worker processes
+    (:func:`mgc_helpers.compute.run_parallel`; ``None``: ``MGC_TRAIN_JOBS`` or
+    :data:`mgc_helpers.compute.GRID_JOBS`); every cell seeds itself, so the rows do not depend on it.
+
+    Parameters
+    ----------
+    keys : sequence of dict
+        One dict of the :data:`GRID_KEYS` per cell, in the grid's order.
+    run_cell : callable
+        ``run_cell(key, *args) -> row``: the key's items, the :data:`GRID_METRICS`, sizes and
+        ``seconds``. A module-level function when ``jobs`` > 1 (it runs in the workers).
+    args : tuple
+        Further arguments of every call (sent to each worker).
+    out : path-like or None
+        CSV file of finished rows.
+    progress : bool or callable
+        One line per cell.
+    jobs : int or None
+        Cells run at the same time (``1``: one after the other, in this process).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of ``keys``, in their order.
+    """
+    say = print if progress is True else (progress or (lambda _msg: None))
+    path = _grid_path(out)
+    done = _read_grid(path)
+    rows: list[dict[str, Any] | None] = [None] * len(keys)
+    todo: list[tuple[int, str]] = []
+    for i, key in enumerate(keys):
+        where = f"[{i + 1}/{len(keys)}] {key['model']} {key['protocol']} seed {key['seed']}"
+        rows[i] = _kept(done, key)
+        if rows[i] is not None:
+            say(f"{where}: kept from {path.name if path else out}")
+        else:
+            todo.append((i, where))
+
+    def finished(j: int, row: dict[str, Any]) -> None:
+        nonlocal done
+        i, where = todo[j]
+        rows[i] = row
+        if path is not None:
+            done = pd.concat([done, pd.DataFrame([row])], ignore_index=True) if not done.empty \
+                else pd.DataFrame([row])
+            _write_grid(path, done)
+        say(f"{where}: accuracy {row['accuracy']:.3f} (track {row['track_accuracy_mean']:.3f}) "
+            f"in {row['seconds']:.1f} s")
+
+    tasks = [(keys[i], *args) for i, _ in todo]
+    n_jobs = compute.train_jobs(len(tasks), jobs=jobs, default=compute.GRID_JOBS)
+    if n_jobs > 1:
+        say(f"{len(tasks)} runs to do, {n_jobs} at a time")
+    compute.run_parallel(run_cell, tasks, jobs=n_jobs, on_result=finished)
+    frame = pd.DataFrame([row for row in rows if row is not None])
+    if not frame.empty:
+        frame["seed"] = frame["seed"].astype(int)
+        frame["standardize"] = frame["standardize"].astype(str).str.lower().eq("true")
+    return frame
+
+
+def data_keys(segments: SegmentSet) -> dict[str, Any]:
+    """The last three :data:`GRID_KEYS` of every cell on ``segments``: their number and two fingerprints."""
+    from .training import data_fingerprint
+
+    n = int(len(segments.y))
+    return {"n_segments": n, "feature_fingerprint": segments.config.fingerprint(),
+            "data_fingerprint": data_fingerprint(segments, np.arange(n))}
+
+
+def _run_cell(key: dict[str, Any], segments: SegmentSet, split_fn: Callable[..., Any],
               split_kwargs: dict[str, Any]) -> dict[str, Any]:
     """Train and test one cell of the grid (in this process or a worker); its result row."""
     from . import training
@@ -81,8 +171,8 @@ def run_protocols(segments: SegmentSet, *, models: Sequence[str] = ("cnn",),
 
     Each finished run is appended to the CSV ``out`` at once, and runs already in that file (same
     model, protocol, seed, epochs, batch size, scaling, feature settings and a fingerprint of the
-    segments) are not repeated: an interrupted grid resumes where it stopped. The seed sets both the
-    split and the training.
+    segments) are not repeated: an interrupted grid resumes where it stopped (:func:`run_grid`).
+    The seed sets both the split and the training.
     Explained in ``10_results.ipynb``.
 
     Parameters
@@ -115,56 +205,15 @@ def run_protocols(segments: SegmentSet, *, models: Sequence[str] = ("cnn",),
         Tidy table: the :data:`GRID_KEYS`, the :data:`GRID_METRICS`, sizes and seconds, for the
         requested cells only (in grid order).
     """
-    from . import training
-
     if split_fn is None:
         from .splits import make_split
 
         split_fn = make_split
-    say = print if progress is True else (progress or (lambda _msg: None))
-    path = _grid_path(out)
-    done = _read_grid(path)
-    fingerprint = segments.config.fingerprint()
-    n_segments = int(len(segments.y))
-    data = training.data_fingerprint(segments, np.arange(n_segments))
-    cells = [(m, p, int(s)) for m in models for p in protocols for s in seeds]
-    rows: list[dict[str, Any] | None] = [None] * len(cells)
-    todo: list[tuple[int, dict[str, Any]]] = []
-    for i, (model, protocol, seed) in enumerate(cells):
-        key = {"model": model, "protocol": protocol, "seed": seed, "epochs": int(epochs),
-               "batch_size": int(batch_size), "standardize": bool(standardize),
-               "n_segments": n_segments, "feature_fingerprint": fingerprint, "data_fingerprint": data}
-        if not done.empty and set(GRID_KEYS) <= set(done.columns):
-            match = np.ones(len(done), dtype=bool)
-            for k, v in key.items():
-                match &= (done[k].astype(str) == str(v)).to_numpy()
-            if match.any():
-                rows[i] = done[match].iloc[-1].to_dict()
-                say(f"[{i + 1}/{len(cells)}] {model} {protocol} seed {seed}: kept from {path.name if path else out}")
-                continue
-        todo.append((i, key))
-
-    def finished(j: int, row: dict[str, Any]) -> None:
-        nonlocal done
-        i = todo[j][0]
-        rows[i] = row
-        if path is not None:
-            done = pd.concat([done, pd.DataFrame([row])], ignore_index=True) if not done.empty \
-                else pd.DataFrame([row])
-            _write_grid(path, done)
-        say(f"[{i + 1}/{len(cells)}] {row['model']} {row['protocol']} seed {row['seed']}: accuracy "
-            f"{row['accuracy']:.3f} (track {row['track_accuracy_mean']:.3f}) in {row['seconds']:.0f} s")
-
-    tasks = [(segments, key, split_fn, dict(split_kwargs or {})) for _, key in todo]
-    n_jobs = compute.train_jobs(len(tasks), jobs=jobs, default=compute.GRID_JOBS)
-    if n_jobs > 1:
-        say(f"{len(tasks)} runs to train, {n_jobs} at a time")
-    compute.run_parallel(_run_cell, tasks, jobs=n_jobs, on_result=finished)
-    frame = pd.DataFrame([row for row in rows if row is not None])
-    if not frame.empty:
-        frame["seed"] = frame["seed"].astype(int)
-        frame["standardize"] = frame["standardize"].astype(str).str.lower().eq("true")
-    return frame
+    data = data_keys(segments)
+    keys = [{"model": m, "protocol": p, "seed": int(s), "epochs": int(epochs), "batch_size": int(batch_size),
+             "standardize": bool(standardize), **data} for m in models for p in protocols for s in seeds]
+    return run_grid(keys, _run_cell, args=(segments, split_fn, dict(split_kwargs or {})), out=out,
+                    progress=progress, jobs=jobs)
 
 
 def summarize_protocols(grid: pd.DataFrame, *, metrics: Sequence[str] = GRID_METRICS) -> pd.DataFrame:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from . import compute
 from . import models as _models
 from .evaluation import evaluate
 from .experiments import _read_grid, _write_grid, mean_std
@@ -148,10 +149,34 @@ def _key_frame(frame: pd.DataFrame, key: Mapping[str, Any]) -> np.ndarray:
     return match
 
 
+def _run_config(segments: SegmentSet, key: dict[str, Any],
+                split_fn: Callable[..., Any]) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Train and test one run of the grid (in this process or a worker); its result row and learning curve."""
+    from . import training
+
+    start = time.perf_counter()
+    split = split_fn(segments, key["protocol"], seed=key["seed"])
+    trained = training.train(segments, split, model=key["model"], epochs=key["epochs"], batch_size=key["batch_size"],
+                             seed=key["seed"], learning_rate=key["learning_rate"], optimizer=key["optimizer"],
+                             activation=key["activation"])
+    metrics = evaluate(trained, segments, split.test).metrics()
+    history = trained.history
+    row = {**key, "accuracy": metrics["accuracy"], "loss": metrics["loss"],
+           "track_accuracy_mean": metrics["track_accuracy_mean"],
+           "final_train_loss": float(history["loss"].iloc[-1]),
+           "final_train_accuracy": float(history["accuracy"].iloc[-1]),
+           "n_train": len(split.train), "n_test": len(split.test),
+           "seconds": round(time.perf_counter() - start, 2)}
+    curve = pd.DataFrame({**{k: [v] * len(history) for k, v in key.items()},
+                          **{c: history[c].to_numpy() for c in training.HISTORY_COLUMNS}})
+    return row, curve
+
+
 def run_optimiser_grid(segments: SegmentSet, *, plan: Sequence[tuple[str, str, int, int]], seeds: Sequence[int],
                        protocol: str = "track", batch_size: int = 32, out: str | os.PathLike | None = None,
                        split_fn: Callable[..., Any] | None = None,
-                       progress: bool | Callable[[str], None] = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+                       progress: bool | Callable[[str], None] = False,
+                       jobs: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Train each model of ``plan`` with each configuration of its designs and each of its seeds.
 
     Explained in ``12_optimisers.ipynb``.
@@ -174,6 +199,11 @@ def run_optimiser_grid(segments: SegmentSet, *, plan: Sequence[tuple[str, str, i
         ``split_fn(segments, protocol, seed=seed) -> Split`` (default :func:`mgc_helpers.splits.make_split`).
     progress : bool or callable
         Report one line per run.
+    jobs : int or None
+        Runs trained at the same time, in worker processes (``None``: ``MGC_TRAIN_JOBS`` or
+        :data:`mgc_helpers.compute.GRID_JOBS`; ``1``: one after the other, in this process). The
+        results do not depend on it: every run seeds itself and uses the same threads. With
+        workers, ``split_fn`` runs in them.
 
     Returns
     -------
@@ -203,44 +233,41 @@ def run_optimiser_grid(segments: SegmentSet, *, plan: Sequence[tuple[str, str, i
     data = training.data_fingerprint(segments, np.arange(n_segments))
     cells = [(m, c, int(s), int(e)) for m, designs, n, e in plan for c in plan_configs(designs)
              for s in list(seeds)[:int(n)]]
-    rows: list[dict[str, Any]] = []
-    curves: list[pd.DataFrame] = []
-    for i, (model, config, seed, epochs) in enumerate(cells, start=1):
+    results: list[tuple[dict[str, Any], pd.DataFrame] | None] = [None] * len(cells)
+    todo: list[tuple[int, dict[str, Any], str]] = []
+    for i, (model, config, seed, epochs) in enumerate(cells):
         key = {"model": model, "optimizer": config.optimizer, "learning_rate": float(config.learning_rate),
                "activation": config.activation, "protocol": protocol, "seed": seed, "epochs": epochs,
                "batch_size": int(batch_size), "n_segments": n_segments, "feature_fingerprint": fingerprint,
                "data_fingerprint": data}
-        where = f"[{i}/{len(cells)}] {_models.DISPLAY_NAMES[model]}, {config.label}, seed {seed}"
+        where = f"[{i + 1}/{len(cells)}] {_models.DISPLAY_NAMES[model]}, {config.label}, seed {seed}"
         if not done.empty and not done_hist.empty and set(RUN_KEYS) <= set(done.columns):
             match, hist_match = _key_frame(done, key), _key_frame(done_hist, key)
             if match.any() and hist_match.sum() == epochs:
-                rows.append(done[match].iloc[-1].to_dict())
-                curves.append(done_hist[hist_match])
+                results[i] = (done[match].iloc[-1].to_dict(), done_hist[hist_match])
                 say(f"{where}: kept from {path.name if path else out}")
                 continue
-        start = time.perf_counter()
-        split = split_fn(segments, protocol, seed=seed)
-        trained = training.train(segments, split, model=model, epochs=epochs, batch_size=batch_size, seed=seed,
-                                 learning_rate=config.learning_rate, optimizer=config.optimizer,
-                                 activation=config.activation)
-        metrics = evaluate(trained, segments, split.test).metrics()
-        history = trained.history
-        row = {**key, "accuracy": metrics["accuracy"], "loss": metrics["loss"],
-               "track_accuracy_mean": metrics["track_accuracy_mean"],
-               "final_train_loss": float(history["loss"].iloc[-1]),
-               "final_train_accuracy": float(history["accuracy"].iloc[-1]),
-               "n_train": len(split.train), "n_test": len(split.test),
-               "seconds": round(time.perf_counter() - start, 2)}
-        curve = pd.DataFrame({**{k: [v] * len(history) for k, v in key.items()},
-                              **{c: history[c].to_numpy() for c in training.HISTORY_COLUMNS}})
-        rows.append(row)
-        curves.append(curve)
+        todo.append((i, key, where))
+
+    def finished(j: int, result: tuple[dict[str, Any], pd.DataFrame]) -> None:
+        nonlocal done, done_hist
+        i, _, where = todo[j]
+        results[i] = result
+        row, curve = result
         if path is not None and hist_path is not None:
             done = pd.concat([done, pd.DataFrame([row])], ignore_index=True) if not done.empty else pd.DataFrame([row])
             done_hist = pd.concat([done_hist, curve], ignore_index=True) if not done_hist.empty else curve
             _write_grid(hist_path, done_hist)
             _write_grid(path, done)
-        say(f"{where}: test accuracy {metrics['accuracy']:.3f} in {row['seconds']:.0f} s")
+        say(f"{where}: test accuracy {row['accuracy']:.3f} in {row['seconds']:.0f} s")
+
+    tasks = [(segments, key, split_fn) for _, key, _ in todo]
+    n_jobs = compute.train_jobs(len(tasks), jobs=jobs, default=compute.GRID_JOBS)
+    if n_jobs > 1:
+        say(f"{len(tasks)} runs to train, {n_jobs} at a time")
+    compute.run_parallel(_run_config, tasks, jobs=n_jobs, on_result=finished)
+    rows = [r[0] for r in results if r is not None]
+    curves = [r[1] for r in results if r is not None]
     runs = pd.DataFrame(rows)
     histories = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame()
     for frame in (runs, histories):

@@ -472,6 +472,28 @@ def predict_paths(paths: Sequence[str | os.PathLike], probe: ProbeModel, *,
 # The protocol grid
 # --------------------------------------------------------------------------------------------
 
+def _run_cell(key: dict[str, Any], segments: SegmentSet, emb: SegmentSet, tags: SegmentSet,
+              split_fn: Callable[..., Split], split_kwargs: dict[str, Any], C: float) -> dict[str, Any]:
+    """Fit (the probe) and test one cell of the grid; its result row."""
+    from . import evaluation as E
+    from . import experiments as X
+
+    start = time.perf_counter()
+    split = split_fn(segments, key["protocol"], seed=key["seed"], **split_kwargs)
+    if key["model"] == "musicnn_probe":
+        model: Any = train_probe(emb, split.train, seed=key["seed"], C=C)
+        ev = E.evaluate(model, emb, split.test)
+        train_accuracy = model.meta["train_accuracy"]
+    else:
+        ev = E.evaluate(ZeroShotModel(tuple(segments.genres)), tags, split.test)
+        train_accuracy = float("nan")
+    metrics = ev.metrics()
+    return {**key, **{m: metrics[m] for m in X.GRID_METRICS},
+            "n_train": len(split.train), "n_valid": len(split.valid), "n_test": len(split.test),
+            "n_test_tracks": metrics["n_tracks"], "final_train_accuracy": train_accuracy,
+            "seconds": round(time.perf_counter() - start, 2)}
+
+
 def run_transfer_protocols(segments: SegmentSet, embeddings: DatasetEmbeddings, *,
                            protocols: Sequence[str] = ("segment", "track", "artist"),
                            seeds: Sequence[int] = (0, 1, 2), C: float = 1.0,
@@ -489,63 +511,17 @@ def run_transfer_protocols(segments: SegmentSet, embeddings: DatasetEmbeddings, 
 
     Explained in ``13_transfer.ipynb``.
     """
-    import pandas as pd
-
-    from . import evaluation as E
     from . import experiments as X
-    from .training import data_fingerprint
 
     if split_fn is None:
         from .splits import make_split
 
         split_fn = make_split
-    say = print if progress is True else (progress or (lambda _msg: None))
-    path = None if out is None else Path(out)
-    done = X._read_grid(path)
-    fingerprint = segments.config.fingerprint()
-    n_segments = int(len(segments.y))
-    data = data_fingerprint(segments, np.arange(n_segments))
+    data = X.data_keys(segments)
     emb = embedded_segments(segments, embeddings)
     tags = embedded_segments(segments, embeddings, what="tags")
-    zeroshot = ZeroShotModel(tuple(segments.genres))
-    rows: list[dict[str, Any]] = []
-    cells = [(m, p, int(s)) for m in MODEL_NAMES for p in protocols for s in seeds]
-    for i, (name, protocol, seed) in enumerate(cells, start=1):
-        key = {"model": name, "protocol": protocol, "seed": seed, "epochs": 0, "batch_size": 0,
-               "standardize": name == "musicnn_probe", "n_segments": n_segments,
-               "feature_fingerprint": fingerprint, "data_fingerprint": data}
-        if not done.empty and set(X.GRID_KEYS) <= set(done.columns):
-            match = np.ones(len(done), dtype=bool)
-            for k, v in key.items():
-                match &= (done[k].astype(str) == str(v)).to_numpy()
-            if match.any():
-                rows.append(done[match].iloc[-1].to_dict())
-                say(f"[{i}/{len(cells)}] {name} {protocol} seed {seed}: kept from {path.name if path else out}")
-                continue
-        start = time.perf_counter()
-        split = split_fn(segments, protocol, seed=seed, **dict(split_kwargs or {}))
-        if name == "musicnn_probe":
-            model: Any = train_probe(emb, split.train, seed=seed, C=C)
-            ev = E.evaluate(model, emb, split.test)
-            train_accuracy = model.meta["train_accuracy"]
-        else:
-            model = zeroshot
-            ev = E.evaluate(model, tags, split.test)
-            train_accuracy = float("nan")
-        metrics = ev.metrics()
-        row = {**key, **{m: metrics[m] for m in X.GRID_METRICS},
-               "n_train": len(split.train), "n_valid": len(split.valid), "n_test": len(split.test),
-               "n_test_tracks": metrics["n_tracks"], "final_train_accuracy": train_accuracy,
-               "seconds": round(time.perf_counter() - start, 2)}
-        rows.append(row)
-        if path is not None:
-            done = pd.concat([done, pd.DataFrame([row])], ignore_index=True) if not done.empty \
-                else pd.DataFrame([row])
-            X._write_grid(path, done)
-        say(f"[{i}/{len(cells)}] {name} {protocol} seed {seed}: accuracy {metrics['accuracy']:.3f} "
-            f"(track {metrics['track_accuracy_mean']:.3f}) in {row['seconds']:.1f} s")
-    frame = pd.DataFrame(rows)
-    if not frame.empty:
-        frame["seed"] = frame["seed"].astype(int)
-        frame["standardize"] = frame["standardize"].astype(str).str.lower().eq("true")
-    return frame
+    keys = [{"model": m, "protocol": p, "seed": int(s), "epochs": 0, "batch_size": 0,
+             "standardize": m == "musicnn_probe", **data} for m in MODEL_NAMES for p in protocols for s in seeds]
+    # a second of work per cell: here, not in worker processes that would each need the embeddings
+    return X.run_grid(keys, _run_cell, args=(segments, emb, tags, split_fn, dict(split_kwargs or {}), C), out=out,
+                      progress=progress, jobs=1)
