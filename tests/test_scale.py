@@ -99,6 +99,51 @@ def test_predict_in_local_processes_equals_one_process(music, trained):
     _same_reports(predict_paths([music], trained, n_jobs=2), predict_paths([music], trained))
 
 
+def test_files_are_handed_out_at_most_a_window_ahead_of_the_model():
+    """Results that run ahead of a slow model wait in memory: over a library that was gigabytes."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mgc_helpers.predict import _in_order
+
+    submitted, ahead = [], []
+    with ThreadPoolExecutor(2) as pool:
+        def submit(item):
+            submitted.append(item)
+            return pool.submit(lambda: item * item)
+
+        for consumed, result in enumerate(_in_order(submit, range(50), window=6), start=1):
+            ahead.append(len(submitted) - consumed)
+            assert result == (consumed - 1) ** 2  # in order
+    assert submitted == list(range(50)) and max(ahead) == 6 and ahead[-1] == 0  # never more than the window
+
+
+def test_an_interrupted_parallel_run_stops_quietly_and_leaves_joblib_working(music, trained, recwarn, monkeypatch):
+    """Ctrl-C while the model works: no warning, no traceback of a pool thread, and the process goes on."""
+    import threading
+
+    from joblib import Parallel, delayed, parallel_config
+
+    from mgc_helpers.compute import run_parallel
+
+    thread_errors = []
+    monkeypatch.setattr(threading, "excepthook", thread_errors.append)
+    seen = []
+
+    def stop_at_the_third(item):
+        seen.append(item)
+        if len(seen) == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        predict_paths([music], trained, n_jobs=2, on_result=stop_at_the_third)
+    assert len(seen) == 3 and len(predict_paths([music], trained, n_jobs=2).predictions) == 9
+    # joblib's own pools after ours: the grids' (compute) and the feature extraction's (one thread a worker)
+    assert run_parallel(pow, [(2, 3), (3, 2)], jobs=2) == [8, 9]
+    with parallel_config(backend="loky", inner_max_num_threads=1):
+        assert Parallel(n_jobs=2)(delayed(pow)(2, k) for k in range(3)) == [1, 2, 4]
+    assert [str(w.message) for w in recwarn] == [] and thread_errors == []
+
+
 def test_bad_arguments(music, trained):
     with pytest.raises(ValueError, match="unknown backend"):
         predict_paths([music], trained, backend="spark")

@@ -208,13 +208,14 @@ def _run_chunks(todo: list[tuple[int, list[tuple[int, str]]]], config: FeatureCo
                             pre_dispatch="2*n_jobs")(tasks)
 
 
-def _require_dask_client() -> None:
+def _require_dask_client() -> Any:
+    """The running ``dask.distributed`` Client; a RuntimeError that says how to start one if there is none."""
     try:
         from distributed import get_client
     except ImportError:
         raise RuntimeError("backend='dask' needs dask.distributed: pip install \"mgc-helpers[dask]\"") from None
     try:
-        get_client()
+        return get_client()
     except ValueError:
         raise RuntimeError("backend='dask' needs a running dask.distributed Client, e.g. "
                            "`from dask.distributed import Client; client = Client()` (a local cluster) or "

@@ -11,7 +11,8 @@ with the reason and counted, never dropped silently. Explained in ``11_predict.i
 Scale: a song is decoded and turned into MFCCs block by block (:class:`~mgc_helpers.audio.SegmentStream`),
 so a recording of hours needs no more memory than a few minutes of audio; a folder of many songs is
 spread over worker processes or a Dask cluster (decoding and MFCCs there, the model here, so the
-answers are the same bits as a run in one process); :class:`StreamingWriter` appends each file's result
+answers are the same bits as a run in one process; a few files per worker ahead of the model, so memory
+does not grow with the folder); :class:`StreamingWriter` appends each file's result
 to a CSV or JSON-lines file as soon as it is known, and a rerun with the same output skips the files
 already there.
 """
@@ -22,10 +23,12 @@ import io
 import json
 import os
 import sys
+from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -310,9 +313,24 @@ def _mfcc_task(path: str, config: FeatureConfig,
     return path, X, duration, notes
 
 
+#: Files whose MFCCs may be under way or waiting, per worker, ahead of the model (:func:`_mfcc_results`).
+WINDOW_PER_WORKER = 4
+
+#: Thread pools a worker process starts with one thread (it also runs under ``threadpool_limits(1)``).
+_ONE_THREAD_ENV = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                                          "BLIS_NUM_THREADS", "NUMBA_NUM_THREADS", "NUMEXPR_NUM_THREADS")}
+
+
 def _mfcc_results(files: list[Path], config: FeatureConfig, *, n_jobs: int,
                   backend: str) -> Iterator[tuple[str, np.ndarray | None, float, list[str] | str]]:
-    """:func:`_mfcc_task` of every file, in the order given: here, in local processes or on Dask."""
+    """:func:`_mfcc_task` of every file, in the order given: here, in local processes or on Dask.
+
+    Elsewhere than here, at most ``WINDOW_PER_WORKER`` files per worker are handed out ahead of the
+    one the model waits for: the model is usually the slower side, and results that ran ahead would
+    pile up in memory (over a music library, gigabytes). When the caller stops early (an error, or
+    Ctrl-C), the files not started are cancelled and the few under way finish on their own (killing
+    the workers under way made loky's manager thread print a traceback).
+    """
     if backend == "loky" and n_jobs == 1:
         for path in files:
             try:
@@ -322,21 +340,44 @@ def _mfcc_results(files: list[Path], config: FeatureConfig, *, n_jobs: int,
                 continue
             yield str(path), X, duration, notes
         return
-    from joblib import Parallel, delayed, parallel_config
-
     from .mfcc_fast import filters
 
     bank = filters(config)
     if backend == "dask":
         from .features import _require_dask_client
 
-        _require_dask_client()
-        context, jobs = parallel_config(backend="dask"), -1
-    else:
-        context, jobs = parallel_config(backend="loky", inner_max_num_threads=1), n_jobs
-    with context:
-        yield from Parallel(n_jobs=jobs, return_as="generator", pre_dispatch="4*n_jobs", batch_size=1)(
-            delayed(_mfcc_task)(str(path), config, bank) for path in files)
+        client = _require_dask_client()
+        workers = max(1, sum(client.nthreads().values()))
+
+        yield from _in_order(lambda path: client.submit(_mfcc_task, str(path), config, bank, pure=False), files,
+                             window=WINDOW_PER_WORKER * workers)
+        return
+    # A pool of its own, not loky's reusable one: joblib expects that one to be made by joblib
+    from joblib.externals.loky import ProcessPoolExecutor
+
+    executor = ProcessPoolExecutor(max_workers=n_jobs, env=_ONE_THREAD_ENV)
+    try:
+        yield from _in_order(lambda path: executor.submit(_mfcc_task, str(path), config, bank), files,
+                             window=WINDOW_PER_WORKER * n_jobs)
+    finally:
+        executor.shutdown(wait=False)  # the files under way (if the caller stopped early) finish on their own
+
+
+def _in_order(submit: Callable[[Path], Any], items: Sequence[Path], *, window: int) -> Iterator[Any]:
+    """The results of ``submit(item)`` (futures), in the order of ``items``, at most ``window`` ahead."""
+    pending: deque[Any] = deque()
+    todo = iter(items)
+    try:
+        for item in islice(todo, window):
+            pending.append(submit(item))
+        while pending:
+            result = pending.popleft().result()
+            for item in islice(todo, 1):
+                pending.append(submit(item))
+            yield result
+    finally:
+        for future in pending:
+            future.cancel()
 
 
 def predict_paths(paths: Sequence[str | os.PathLike], trained: TrainedModel, *, progress: bool = False,
