@@ -15,7 +15,7 @@ import soundfile as sf
 from _tiny_model import SR, TINY, bright_noise, low_tone, train_tiny_model
 from test_features import SMALL, gtzan  # noqa: F401  # the fixture of a tiny GTZAN copy with every kind of bad file
 
-from mgc_helpers import training
+from mgc_helpers import predict, training
 from mgc_helpers.audio import AudioError, SegmentStream, load_song
 from mgc_helpers.cli import main
 from mgc_helpers.features import extract_features
@@ -134,8 +134,20 @@ def test_an_interrupted_parallel_run_stops_quietly_and_leaves_joblib_working(mus
         if len(seen) == 3:
             raise KeyboardInterrupt
 
-    with pytest.raises(KeyboardInterrupt):
+    closed = []
+    mfcc_results = predict._mfcc_results
+
+    def watched(*args, **kwargs):
+        try:
+            yield from mfcc_results(*args, **kwargs)
+        finally:
+            closed.append(True)
+
+    monkeypatch.setattr(predict, "_mfcc_results", watched)
+    with pytest.raises(KeyboardInterrupt) as interrupted:
         predict_paths([music], trained, n_jobs=2, on_result=stop_at_the_third)
+    # the files not started were cancelled at once, not when the traceback (kept here) is dropped
+    assert closed == [True] and interrupted.traceback
     assert len(seen) == 3 and len(predict_paths([music], trained, n_jobs=2).predictions) == 9
     # joblib's own pools after ours: the grids' (compute) and the feature extraction's (one thread a worker)
     assert run_parallel(pow, [(2, 3), (3, 2)], jobs=2) == [8, 9]

@@ -25,6 +25,7 @@ import os
 import sys
 from collections import deque
 from collections.abc import Iterable, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -36,7 +37,7 @@ from .audio import AUDIO_EXTENSIONS, AudioError, SegmentStream
 from .records import Skipped
 
 if TYPE_CHECKING:  # pragma: no cover
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Generator
 
     from .config import FeatureConfig
     from .model_files import TrainedModel
@@ -322,7 +323,7 @@ _ONE_THREAD_ENV = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREA
 
 
 def _mfcc_results(files: list[Path], config: FeatureConfig, *, n_jobs: int,
-                  backend: str) -> Iterator[tuple[str, np.ndarray | None, float, list[str] | str]]:
+                  backend: str) -> Generator[tuple[str, np.ndarray | None, float, list[str] | str]]:
     """:func:`_mfcc_task` of every file, in the order given: here, in local processes or on Dask.
 
     Elsewhere than here, at most ``WINDOW_PER_WORKER`` files per worker are handed out ahead of the
@@ -348,7 +349,6 @@ def _mfcc_results(files: list[Path], config: FeatureConfig, *, n_jobs: int,
 
         client = _require_dask_client()
         workers = max(1, sum(client.nthreads().values()))
-
         yield from _in_order(lambda path: client.submit(_mfcc_task, str(path), config, bank, pure=False), files,
                              window=WINDOW_PER_WORKER * workers)
         return
@@ -363,7 +363,7 @@ def _mfcc_results(files: list[Path], config: FeatureConfig, *, n_jobs: int,
         executor.shutdown(wait=False)  # the files under way (if the caller stopped early) finish on their own
 
 
-def _in_order(submit: Callable[[Path], Any], items: Sequence[Path], *, window: int) -> Iterator[Any]:
+def _in_order(submit: Callable[[Path], Any], items: Sequence[Path], *, window: int) -> Generator[Any]:
     """The results of ``submit(item)`` (futures), in the order of ``items``, at most ``window`` ahead."""
     pending: deque[Any] = deque()
     todo = iter(items)
@@ -430,8 +430,9 @@ def predict_paths(paths: Sequence[str | os.PathLike], trained: TrainedModel, *, 
     bar = tqdm(total=len(files), desc="predict", unit="file", disable=not progress or len(files) < 2,
                file=sys.stderr)
     jobs = min(n_jobs, max(1, len(files)))
-    with bar:
-        for name, X, duration, notes in _mfcc_results(files, trained.config, n_jobs=jobs, backend=backend):
+    # closing: an interruption cancels the files not started at once, not when its traceback is dropped
+    with bar, closing(_mfcc_results(files, trained.config, n_jobs=jobs, backend=backend)) as results:
+        for name, X, duration, notes in results:
             item: TrackPrediction | Skipped
             if X is None:
                 item = Skipped(Path(name), str(notes))
