@@ -111,3 +111,20 @@ def test_protocol_grid_does_not_reuse_runs_on_other_data(tmp_path):
     X.run_protocols(changed, models=("mlp",), protocols=("segment",), seeds=(0,), epochs=1, batch_size=8,
                     out=out, split_fn=split_fn)
     assert len(calls) == 2 and len(pd.read_csv(out)) == 2
+
+
+def test_verdicts_tell_winning_losing_and_mixed_apart():
+    """The verdicts that chapters 10 and 13 glue: three outcomes, named protocols, the seed spread."""
+    from mgc_helpers.experiments import margin_verdict, protocols_phrase, within_spread
+
+    gap = pd.Series({"segment": -0.41, "track": -0.3, "artist": -0.28})
+    assert margin_verdict(gap, "the best baseline") == "loses to the best baseline under every protocol"
+    assert margin_verdict(-gap, "the best baseline") == "beats the best baseline under every protocol"
+    mixed = pd.Series({"segment": 0.05, "track": 0.0, "artist": -0.1})
+    assert margin_verdict(mixed, "X") == ("beats X under the segment protocol, loses to it under the artist protocol "
+                                          "and ties with it under the track protocol")
+    assert protocols_phrase(["track"]) == "under the track protocol"
+    with pytest.raises(ValueError):
+        protocols_phrase([])
+    spread = pd.Series({"segment": 0.1, "track": 0.01, "artist": float("nan")})
+    assert within_spread(pd.Series({"segment": 0.05, "track": 0.3, "artist": 0.5}), spread) == ["segment", "artist"]

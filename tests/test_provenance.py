@@ -28,6 +28,16 @@ def test_closure_follows_imports_through_modules_and_deferred_imports():
     assert "mgc_helpers.cli" not in closure
 
 
+def test_closure_of_the_command_line_holds_every_command():
+    """``cli`` loads its subcommands by name (pkgutil), which no import statement shows: a notebook that
+    runs ``cli.main(["predict", ...])`` depends on ``commands.predict`` and what it imports."""
+    closure = provenance.module_closure(["mgc_helpers.cli"])
+    commands = {f"mgc_helpers.commands.{p.stem}" for p in
+                (provenance.module_file("mgc_helpers.commands").parent).glob("*.py") if p.stem != "__init__"}
+    assert {"mgc_helpers.commands.predict", "mgc_helpers.commands.similar"} <= commands <= closure
+    assert "mgc_helpers.predict" in closure and "mgc_helpers.retrieval" in closure
+
+
 def test_notebook_fingerprint_covers_what_it_imports():
     nb = new_notebook()
     nb.cells = [new_code_cell("%matplotlib inline\nfrom mgc_helpers import sounds, plotting\nimport numpy as np"),

@@ -16,7 +16,7 @@ module                      what it holds                                     ch
 ``spectral``                FFT, STFT, dB, mel scale, filter bank, cepstrum   02-05
 ``mfcc``                    MFCC from scratch, step by step (for teaching)    05
 ``mfcc_fast``               the fast, batched MFCC the pipeline stores        05, 06
-``plotting``                every figure, and the audio players               01-11
+``plotting``                every figure, and the audio players               01-14
 ``synth``                   the embedded synthetic genre dataset              06
 ``records``                 ``Skipped``: a file reported instead of used      06
 ``gtzan_lists``             the packaged GTZAN lists and artists              06, 10
@@ -31,7 +31,9 @@ module                      what it holds                                     ch
 ``evaluation``              metrics, track-level results                      07-10
 ``experiments``             the protocol grid (models x splits x seeds)       10
 ``optimisers``              optimisers, learning rates, activations (sec. 4)  12
-``checks``                  the chapters' regression guards                   07-10
+``glued``                   the numbers the prose states, kept for guards     01-14
+``spread``                  the spread of each glued number over seeds        10
+``checks``                  the chapters' regression guards                   06-14
 ``chapter``                 one set-up for every data chapter                 06-14
 ``provenance``              what produced the stored outputs                  10
 ``reproduce``, ``predict``  rebuilding the book, classifying your music       10, 11

@@ -39,7 +39,7 @@ class FeatureConfig:
     n_mfcc : int
         Number of cepstral coefficients kept.
     n_mels : int
-        Number of mel bands (librosa's default, which the paper's code used).
+        Number of mel bands (librosa's default, which the paper's call would have used; it states none).
     track_duration : float
         Expected clip length in seconds (GTZAN: 30).
     n_segments : int

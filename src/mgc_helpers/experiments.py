@@ -25,8 +25,8 @@ from .evaluation import evaluate
 if TYPE_CHECKING:  # pragma: no cover
     from .segments import SegmentSet
 
-__all__ = ["GRID_KEYS", "GRID_METRICS", "data_keys", "mean_std", "protocol_table", "run_grid", "run_protocols",
-           "summarize_protocols"]
+__all__ = ["GRID_KEYS", "GRID_METRICS", "data_keys", "margin_verdict", "mean_std", "protocol_table",
+           "protocols_phrase", "run_grid", "run_protocols", "summarize_protocols", "within_spread"]
 
 #: Columns that identify one cell of a protocol grid.
 GRID_KEYS: tuple[str, ...] = ("model", "protocol", "seed", "epochs", "batch_size", "standardize",
@@ -255,3 +255,56 @@ def protocol_table(summary: pd.DataFrame, *, metrics: Sequence[str] = ("accuracy
         table[m] = [mean_std(a, b, digits=digits) for a, b in pairs]
     table["seeds"] = summary["n_seeds"]
     return table
+
+
+# ------------------------------------------------------------------------------------ verdicts
+def protocols_phrase(protocols: Sequence[str]) -> str:
+    """``'under the track protocol'``, ``'under the segment and artist protocols'``.
+
+    >>> protocols_phrase(["segment", "track", "artist"])
+    'under the segment, track and artist protocols'
+    """
+    ps = list(protocols)
+    if not ps:
+        raise ValueError("no protocol to name")
+    listed = ps[0] if len(ps) == 1 else ", ".join(ps[:-1]) + " and " + ps[-1]
+    return f"under the {listed} protocol" + ("s" if len(ps) > 1 else "")
+
+
+def margin_verdict(gap: pd.Series, rival: str) -> str:
+    """Say how a model fares against ``rival``, from its accuracy minus the rival's under each protocol.
+
+    Three outcomes are told apart: it beats the rival under every protocol, loses to it under every
+    protocol, or beats it under some and loses (or ties) under others, which are named. Explained in
+    ``10_results.ipynb`` and used again in ``13_transfer.ipynb``.
+
+    Examples
+    --------
+    >>> margin_verdict(pd.Series({"segment": -0.3, "track": -0.2}), "the best baseline")
+    'loses to the best baseline under every protocol'
+    >>> margin_verdict(pd.Series({"segment": 0.1, "track": -0.02, "artist": -0.05}), "the baseline")
+    'beats the baseline under the segment protocol and loses to it under the track and artist protocols'
+    """
+    wins = [p for p in gap.index if gap[p] > 0]
+    losses = [p for p in gap.index if gap[p] < 0]
+    ties = [p for p in gap.index if p not in wins and p not in losses]
+    if len(wins) == len(gap):
+        return f"beats {rival} under every protocol"
+    if len(losses) == len(gap):
+        return f"loses to {rival} under every protocol"
+    parts = []
+    for ps, verb in ((wins, "beats"), (losses, "loses to"), (ties, "ties with")):
+        if ps:
+            parts.append(f"{verb} {rival if not parts else 'it'} {protocols_phrase(ps)}")
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def within_spread(gap: pd.Series, spread: pd.Series) -> list[str]:
+    """The protocols whose difference is no larger than the seed-to-seed spread there.
+
+    An unknown spread (``NaN``: a single seed) settles nothing, so such a protocol is listed too.
+
+    >>> within_spread(pd.Series({"segment": 0.1, "track": 0.01}), pd.Series({"segment": 0.02, "track": 0.03}))
+    ['track']
+    """
+    return [p for p in gap.index if not abs(gap[p]) > spread[p]]

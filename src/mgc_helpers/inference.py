@@ -22,7 +22,7 @@ layer                       what it computes here
 ``Flatten``, ``Dropout``    a reshape; nothing (inference)
 ==========================  ==================================================================
 
-Probabilities agree with Keras' to about 1e-6 (float32 rounding in another order; checked for
+Probabilities agree with Keras' to float32 rounding (summed in another order; within 2e-5, checked for
 every model of :data:`mgc_helpers.models.MODEL_NAMES` by ``tests/test_inference.py``). A layer or
 an option outside this table raises :class:`UnsupportedModelError`, which names it: such a model
 runs with Keras (``mgc predict --engine keras``). The models are explained in ``07_mlp.ipynb``,

@@ -1,6 +1,6 @@
 """The fast MFCC the feature pipeline stores: all segments of a clip at once.
 
-:func:`mfcc_segments` gives exactly what the paper's code gets from
+:func:`mfcc_segments` gives exactly what the paper's named call gives,
 ``librosa.feature.mfcc(segment, ...).T`` segment by segment (the tests compare the two, and with
 the from-scratch :func:`mgc_helpers.mfcc.mfcc` written for teaching), but computes the STFT of
 all segments of a clip with one FFT call (:func:`power_spectrogram`) and builds the mel filter

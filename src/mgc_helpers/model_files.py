@@ -304,7 +304,7 @@ def load_model(path: str | os.PathLike, *, config: FeatureConfig | None = None,
     engine : {"keras", "numpy"}
         What runs the network: Keras (``keras.saving.load_model`` with ``safe_mode=True``; the
         model can be trained further) or NumPy (:class:`~mgc_helpers.inference.NumpyNetwork`:
-        prediction only, probabilities within about 1e-6 of Keras', without importing TensorFlow).
+        prediction only, probabilities within float32 rounding of Keras', without importing TensorFlow).
 
     Returns
     -------

@@ -331,7 +331,7 @@ def build_rnn_lstm(input_shape: Sequence[int] = SEGMENT_SHAPE, n_classes: int = 
     dropout : float
         Dropout rate after the dense layer (the paper: 0.3).
     learning_rate : float
-        The optimiser's learning rate (the paper: 1e-4).
+        The optimiser's learning rate (the paper states 1e-4 for its RNN-LSTM, section 7.4).
     optimizer : {"adam", "sgd", "adagrad", "adadelta"}
         The optimiser (:data:`OPTIMIZERS`).
     activation : {"relu", "sigmoid", "tanh"}

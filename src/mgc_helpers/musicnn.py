@@ -14,7 +14,7 @@ Pipeline (as musicnn's ``extractor.py`` does it, with two repairs):
 
 1. mono audio resampled to 16 kHz (``soxr_hq``, as :func:`librosa.load`);
 2. power mel spectrogram: 512-sample Hann window, hop 256, 96 Slaney mel bands, frames centred
-   with *reflect* padding (librosa's default when the model was trained; librosa 0.10 changed it);
+   with *reflect* padding (librosa's default when the model was trained; librosa 0.9 changed it);
 3. log compression ``log10(10000 * S + 1)``, computed in **float32**. The original casts ``S`` to
    float16 first; with NumPy 2 the product then stays in float16 and overflows to ``inf`` for
    any loud sound (``S > 6.55``), after which every input gives the same tags;

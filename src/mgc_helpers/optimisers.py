@@ -1,8 +1,9 @@
 """The paper's section 4, measured: optimisers, learning rates and activations on a track-level split.
 
 Section 4.2 of the paper describes four optimisers (SGD, Adagrad, AdaDelta, Adam) and section 4.1
-claims that ReLU "solves the vanishing gradient problem"; the paper trains with one optimiser at a
-learning rate of 1e-4 (section 7.4) and never compares. This module runs the comparison:
+claims that ReLU "solves the vanishing gradient problem"; the paper names no optimiser for its
+models, gives a learning rate of 1e-4 for its RNN-LSTM alone (section 7.4), and never compares.
+This module runs the comparison:
 
 * :func:`design` lists the configurations of a design: ``"optimisers"`` (every optimiser with ReLU,
   at the paper's rate and at its usual default, :data:`USUAL_LEARNING_RATES`) and ``"activations"``

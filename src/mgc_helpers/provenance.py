@@ -101,11 +101,27 @@ def _imports(tree: ast.AST, current: str, is_package: bool) -> set[str]:
     return found
 
 
+#: Modules that import others by name at run time, which no import statement shows: ``cli`` loads
+#: every module of ``commands`` (each one is a subcommand), so a notebook that runs ``cli.main``
+#: depends on all of them.
+LOADS_AT_RUN_TIME: dict[str, str] = {f"{PACKAGE}.cli": f"{PACKAGE}.commands"}
+
+
+def _loaded_at_run_time(name: str) -> set[str]:
+    """The modules ``name`` loads by name at run time (:data:`LOADS_AT_RUN_TIME`)."""
+    package = LOADS_AT_RUN_TIME.get(name)
+    init = module_file(package) if package else None
+    if init is None:
+        return set()
+    return {f"{package}.{p.stem}" for p in init.parent.glob("*.py") if p.stem != "__init__"}
+
+
 def module_closure(names: Iterable[str]) -> set[str]:
     """The package modules ``names`` import, transitively, with every parent package.
 
     Importing ``mgc_helpers.features`` runs ``mgc_helpers/__init__.py`` first, so parent packages
-    are always part of the closure.
+    are always part of the closure, and so are the modules a module loads by name at run time
+    (:data:`LOADS_AT_RUN_TIME`: ``cli`` and every command).
     """
     todo = [n for n in names if module_file(n) is not None]
     seen: set[str] = set()
@@ -122,7 +138,7 @@ def module_closure(names: Iterable[str]) -> set[str]:
         path = module_file(name)
         assert path is not None
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        todo.extend(_imports(tree, name, path.name == "__init__.py") - seen)
+        todo.extend((_imports(tree, name, path.name == "__init__.py") | _loaded_at_run_time(name)) - seen)
     return seen
 
 

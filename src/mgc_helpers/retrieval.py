@@ -362,9 +362,9 @@ class SavedModelEmbedder:
 class MusicnnEmbedder:
     """musicnn's 200-d penultimate layer, averaged over the file's 3-s patches.
 
-    musicnn (:mod:`mgc_helpers.musicnn`) was trained to tag a million songs of the Million Song
-    Dataset, not on this book's data; its penultimate layer (after batch normalisation, the input
-    of its 50 tag outputs) describes timbre, rhythm and instrumentation learnt from real music.
+    musicnn (:mod:`mgc_helpers.musicnn`) was trained to tag the Million Song Dataset's tagged subset
+    (about 200,000 training tracks), not on this book's data; its penultimate layer (after batch
+    normalisation, the input of its 50 tag outputs) describes timbre, rhythm and instrumentation learnt from real music.
     It works on the raw audio (16 kHz mel spectrograms), not on the paper's MFCCs, so a query
     shorter than 3 s is accepted, repeated to fill one patch, with a note (as ``mgc predict
     --model musicnn`` does); files that cannot be decoded give the errors of ``mgc predict``.

@@ -7,7 +7,7 @@ the way. It is what :func:`mgc_helpers.features.extract_features` returns, what 
 
 Storage: :meth:`SegmentSet.save` writes a compressed ``.npz`` (atomically: a temporary file and
 ``os.replace``) that :meth:`SegmentSet.load` reads without pickle;
-:meth:`SegmentSet.to_paper_json` writes the paper's ``data.json`` layout. The atomic ``.npz``
+:meth:`SegmentSet.to_paper_json` writes a JSON file, as the paper does (section 7.2). The atomic ``.npz``
 helpers are shared with the feature cache.
 
 Explained in ``06_dataset.ipynb``.
@@ -219,10 +219,12 @@ class SegmentSet:
             raise ValueError(f"{path}: inconsistent SegmentSet file ({type(exc).__name__}: {exc})") from None
 
     def to_paper_json(self, path: str | os.PathLike, *, indent: int | None = None) -> Path:
-        """Write the paper's JSON layout: ``{"mapping": [...], "labels": [...], "mfcc": [...]}``.
+        """Write the segments as JSON, as the paper does: ``{"mapping": [...], "labels": [...], "mfcc": [...]}``.
 
-        ``mfcc`` holds one ``frames x n_mfcc`` nested list per segment, ``labels`` the integer
-        labels and ``mapping`` the genre names in label order, as the paper's ``data.json``.
+        The paper dumps its MFCCs "into a JSON file" (section 7.2) but gives no layout; this one is
+        that of widely copied tutorial code for the task. ``mfcc`` holds one ``frames x n_mfcc``
+        nested list per segment, ``labels`` the integer labels and ``mapping`` the genre names in
+        label order.
         The file is written one segment at a time (atomically), so memory stays small; expect
         about 600 MB for all of GTZAN, against 60 MB for :meth:`save`.
         """

@@ -225,7 +225,7 @@ def make_split(segments: SegmentSet, protocol: str, *, seed: int = 0, test_size:
     segments : SegmentSet
         The features (labels, track ids and artist/group ids are used, not ``X``).
     protocol : str
-        ``"segment"`` (the paper: random segments, like its two ``train_test_split`` calls),
+        ``"segment"`` (random segments: the book's reading of the paper's split, section 7.3),
         ``"track"`` (whole clips, stratified by genre), ``"artist"`` (whole artists, stratified by
         genre with :class:`~sklearn.model_selection.StratifiedGroupKFold`; clips without a known
         artist, such as GTZAN's repeats and distortions that the artist lists leave out, are
