@@ -28,17 +28,17 @@ module                      what it holds                                     ch
 ``inference``               a saved model's forward pass in NumPy             11
 ``model_files``             a trained model, saving and loading it            07, 11
 ``training``                fitting the models                                07-09
-``evaluation``              metrics, track-level results                      07-10
-``experiments``             the protocol grid (models x splits x seeds)       10
+``evaluation``              metrics, track-level results                      07-10, 13
+``experiments``             the protocol grid (models x splits x seeds)       10, 13
 ``optimisers``              optimisers, learning rates, activations (sec. 4)  12
-``glued``                   the numbers the prose states, kept for guards     01-14
+``glued``                   the numbers the prose states, kept for guards     01-05, 07-14
 ``spread``                  the spread of each glued number over seeds        10
 ``checks``                  the chapters' regression guards                   06-14
 ``chapter``                 one set-up for every data chapter                 06-14
 ``provenance``              what produced the stored outputs                  10
 ``reproduce``, ``predict``  rebuilding the book, classifying your music       10, 11
-``baseline``                MFCC statistics with logistic regression / SVM    10
-``musicnn``, ``zeroshot``   a pretrained tagger (MSD tags), zero-shot genres  11
+``baseline``                MFCC statistics with logistic regression / SVM    10, 13
+``musicnn``, ``zeroshot``   a pretrained tagger (MSD tags), zero-shot genres  13, 14
 ``transfer``                linear probe on musicnn's embedding, probe files  13
 ``retrieval``               similar songs, thumbnails (``mgc similar``)       14
 ==========================  ================================================  ============

@@ -292,7 +292,7 @@ def margin_verdict(gap: pd.Series, rival: str) -> str:
         return f"beats {rival} under every protocol"
     if len(losses) == len(gap):
         return f"loses to {rival} under every protocol"
-    parts = []
+    parts: list[str] = []
     for ps, verb in ((wins, "beats"), (losses, "loses to"), (ties, "ties with")):
         if ps:
             parts.append(f"{verb} {rival if not parts else 'it'} {protocols_phrase(ps)}")
