@@ -47,6 +47,8 @@ def test_every_glued_number_needs_a_band_and_every_band_a_glued_number(measured_
     with pytest.raises(checks.GuardFailure, match=r"new_metric = 0\.5 is glued but has no measured spread"):
         checks.check_glued({"cnn_accuracy": 0.6, "n_test": 500, "new_metric": 0.5}, notebook="99_made_up",
                            profile="quick", dataset="synthetic", seed=0)
+    with pytest.raises(checks.GuardFailure, match="is glued but has no measured spread"):  # a chapter never measured
+        checks.check_glued({"acc": 0.6}, notebook="98_new_chapter", profile="quick", dataset="synthetic", seed=0)
     with pytest.raises(checks.GuardFailure, match="n_test has a measured spread but was not glued"):
         checks.check_glued({"cnn_accuracy": 0.6}, notebook="99_made_up", profile="quick", dataset="synthetic", seed=0)
 
@@ -69,6 +71,12 @@ def test_while_the_spread_is_measured_only_facts_are_checked(measured_spread, mo
     line = checks.check_glued({"cnn_accuracy": 0.2, "n_test": 7}, notebook="99_made_up", profile="quick",
                               dataset="synthetic", seed=0)
     assert "facts only" in line
+
+
+def test_numpy_scalars_count_as_glued_numbers():
+    """A chapter that glues ``np.int64`` or ``np.float32`` is guarded like one that glues Python numbers."""
+    found = spread.glued_numbers({"n": np.int64(500), "acc": np.float32(0.5), "flag": np.bool_(True), "who": "CNN"})
+    assert found == {"n": 500, "acc": 0.5} and type(found["n"]) is int and type(found["acc"]) is float
 
 
 def test_a_spread_needs_three_seeds_and_keeps_names_glued_under_every_seed(tmp_path):

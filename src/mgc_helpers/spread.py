@@ -24,12 +24,16 @@ from __future__ import annotations
 import ast
 import json
 import math
+import numbers
 import os
+import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -78,15 +82,12 @@ class Band:
 
     @property
     def mean(self) -> float:
-        return math.fsum(self.values) / len(self.values)
+        return statistics.fmean(self.values)
 
     @property
     def std(self) -> float:
-        n = len(self.values)
-        if n < 2:
-            return 0.0
-        m = self.mean
-        return math.sqrt(math.fsum((v - m) ** 2 for v in self.values) / (n - 1))
+        """Sample standard deviation (``ddof=1``); 0 for a single value."""
+        return statistics.stdev(self.values) if len(self.values) > 1 else 0.0
 
     @property
     def half_width(self) -> float:
@@ -116,9 +117,10 @@ def spread_path(profile: str) -> Path:
 
 
 def _number(value: Any) -> float | int | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    """``value`` as a Python ``int`` or ``float`` (NumPy scalars too), or ``None`` if it is no number."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         return None
-    return value
+    return int(value) if isinstance(value, numbers.Integral) else float(value)
 
 
 def glued_numbers(glued: Mapping[str, Any]) -> dict[str, float | int]:
