@@ -3,7 +3,7 @@
 Both run in this process tree on the same GTZAN-sized dataset (by default the synthetic one with
 100 clips of 30 s per genre, generated once and reused; ``--data`` points at any dataset folder):
 
-* **pipeline**: :func:`mgc_helpers.features.extract_features` with a fresh cache folder (processes,
+* **pipeline**: :func:`mgc_helpers.data.features.extract_features` with a fresh cache folder (processes,
   one BLAS thread each, chunked, cache written), then the cached re-run (listing the dataset and
   reading the cache);
 * **naive loop**: file by file, segment by segment, ``librosa.load`` + ``librosa.feature.mfcc``
@@ -79,14 +79,14 @@ def main(argv=None) -> int:
 
     from joblib import cpu_count
 
-    from mgc_helpers import paths
-    from mgc_helpers.datasets import load_dataset
-    from mgc_helpers.features import extract_features
+    from mgc_helpers.core import paths
+    from mgc_helpers.data.datasets import load_dataset
+    from mgc_helpers.data.features import extract_features
 
     if args.data:
         root = Path(args.data)
     else:
-        from mgc_helpers import synth
+        from mgc_helpers.data import synth
 
         root = synth.synthetic_dir(paths.data_dir(args.data_dir), clips_per_genre=args.clips_per_genre, seed=0)
         start = time.perf_counter()
@@ -116,7 +116,7 @@ def main(argv=None) -> int:
         warm_s = time.perf_counter() - start
         assert again.info["cache"] == "hit" and np.array_equal(again.X, segments.X)
 
-        print("\npipeline (mgc_helpers.features.extract_features)")
+        print("\npipeline (mgc_helpers.data.features.extract_features)")
         print(f"  segments:              {len(segments)} x {segments.X.shape[1:]} "
               f"({len(segments.skipped)} files skipped, {len(segments.warnings)} warnings)")
         print(f"  first run:             {cold_s:.1f} s  -> {audio_s / cold_s:,.0f}x real time")

@@ -1,22 +1,22 @@
 """Benchmark: musicnn tagging speed (real-time factor) and the memory a long file needs.
 
-* **speed**: :func:`mgc_helpers.musicnn.analyse` (spectrogram, patches batched through
+* **speed**: :func:`mgc_helpers.beyond.musicnn.analyse` (spectrogram, patches batched through
   ``predict_on_batch``, tags and embedding in one pass) on ``--clips`` synthetic 30-s clips, after
   one warm-up call; printed as seconds per clip and real-time factor (seconds of audio per second
   of computing), with the pre-processing's share;
-* **dataset extraction** (what chapter 13 runs): :func:`mgc_helpers.musicnn.embed_dataset` with
+* **dataset extraction** (what chapter 13 runs): :func:`mgc_helpers.beyond.musicnn.embed_dataset` with
   ``--jobs`` worker processes (one TensorFlow thread each) on ``--clips`` 30-s WAV files written to a
   temporary dataset, cache off; measured a second time with the workers already started (the model
   loaded), which is the steady throughput of a long extraction. The real-time factor of both is
   printed beside the single-process figure above, measured in the same run, so their *ratio* holds
   even on a busy machine;
 * **memory**: a ``--long-minutes`` long stereo 44.1-kHz WAV (written block by block from synthetic
-  clips) tagged by :func:`mgc_helpers.musicnn.analyse_file` in a child process, whose peak resident
+  clips) tagged by :func:`mgc_helpers.beyond.musicnn.analyse_file` in a child process, whose peak resident
   memory is compared with a child that tags a 30-s file: block-wise decoding, resampling,
   spectrogram and batching keep the difference small and independent of the length.
 
 TensorFlow reads ``TF_ENABLE_ONEDNN_OPTS`` once, when it is imported. The project turns oneDNN on
-(:data:`mgc_helpers.compute.ONEDNN`); ``--no-onednn`` turns it off for this benchmark's processes
+(:data:`mgc_helpers.core.compute.ONEDNN`); ``--no-onednn`` turns it off for this benchmark's processes
 (Eigen's convolutions, about half as fast on x86; tags within 1e-5 either way). Figures depend on
 the machine and its load; run it on an otherwise idle machine.
 
@@ -60,7 +60,7 @@ def peak_mb() -> float:
 
 def child(path: str) -> None:
     """Run in a child process: tag one file, print its figures as JSON."""
-    from mgc_helpers import musicnn
+    from mgc_helpers.beyond import musicnn
 
     musicnn.get_model()
     before = peak_mb()
@@ -76,8 +76,8 @@ def write_long(path: Path, minutes: float, *, sr: int = 44100) -> float:
     import numpy as np
     import soundfile as sf
 
-    from mgc_helpers.config import GENRES
-    from mgc_helpers.synth.render import render_clip
+    from mgc_helpers.core.config import GENRES
+    from mgc_helpers.data.synth.render import render_clip
 
     n_clips = max(1, int(round(minutes * 2)))
     with sf.SoundFile(str(path), "w", samplerate=sr, channels=2, subtype="PCM_16") as f:
@@ -92,8 +92,8 @@ def dataset_speed(clips: list, jobs: int, per_clip: float) -> None:
     """Real-time factor of ``embed_dataset`` (workers cold, then warm) on the clips, as WAV files."""
     import soundfile as sf
 
-    from mgc_helpers import musicnn
-    from mgc_helpers.datasets import load_dataset
+    from mgc_helpers.beyond import musicnn
+    from mgc_helpers.data.datasets import load_dataset
 
     with tempfile.TemporaryDirectory() as tmp:
         for i, y in enumerate(clips):
@@ -138,9 +138,9 @@ def main() -> int:
         child(args.child)
         return 0
 
-    from mgc_helpers import musicnn
-    from mgc_helpers.config import GENRES
-    from mgc_helpers.synth.render import render_clip
+    from mgc_helpers.beyond import musicnn
+    from mgc_helpers.core.config import GENRES
+    from mgc_helpers.data.synth.render import render_clip
 
     print(f"TF_ENABLE_ONEDNN_OPTS={env['TF_ENABLE_ONEDNN_OPTS']}, {os.cpu_count()} CPUs")
     clips = [render_clip(GENRES[i % 10], artist=f"{GENRES[i % 10]}_a1", seed=i, duration=30.0)

@@ -1,6 +1,6 @@
 """Benchmark: ``mgc predict`` over a large folder (real-time factor) and the memory a long file needs.
 
-* **folder**: :func:`mgc_helpers.predict.predict_paths` over ``--songs`` (a folder of audio; by default
+* **folder**: :func:`mgc_helpers.predict.run.predict_paths` over ``--songs`` (a folder of audio; by default
   ``--clips-per-genre`` x 10 synthetic 30-s clips written once into ``--work``), the report streamed to
   a JSON-lines file as ``mgc predict --format jsonl -o`` does, with 1 worker and with ``--jobs``
   worker processes; printed: wall time, seconds of audio classified per wall second, and whether the
@@ -39,12 +39,12 @@ def peak_mb():  # this process' own high-water mark (ru_maxrss would keep the fo
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
 mode, model, path, engine = sys.argv[1:5]
-from mgc_helpers.model_files import load_model
+from mgc_helpers.models.model_files import load_model
 trained = load_model(model, engine=engine)
 loaded = peak_mb()
 out = {"model_loaded_mb": loaded}
 if mode == "predict":
-    from mgc_helpers.predict import predict_file
+    from mgc_helpers.predict.run import predict_file
     start = time.perf_counter()
     p = predict_file(path, trained)
     out.update(seconds=time.perf_counter() - start, duration=p.duration, n_segments=p.n_segments, genre=p.genre)
@@ -85,7 +85,7 @@ def write_long_file(path: Path, clips: list[Path], minutes: float) -> float:
 
 
 def run_folder(songs: Path, trained, *, n_jobs: int, out: Path):
-    from mgc_helpers.predict import StreamingWriter, predict_paths
+    from mgc_helpers.predict.run import StreamingWriter, predict_paths
 
     out.unlink(missing_ok=True)
     start = time.perf_counter()
@@ -107,14 +107,14 @@ def main(argv=None) -> int:
     parser.add_argument("--long-minutes", type=float, default=60.0, help="length of the long file (default 60)")
     args = parser.parse_args(argv)
 
-    from mgc_helpers.model_files import load_model
+    from mgc_helpers.models.model_files import load_model
 
     with tempfile.TemporaryDirectory(prefix="mgc-bench-predict-") as tmp:
         work = args.work or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
         songs = args.songs
         if songs is None:
-            from mgc_helpers import synth
+            from mgc_helpers.data import synth
 
             songs = work / f"synthetic-{args.clips_per_genre}x30s-seed0"
             start = time.perf_counter()

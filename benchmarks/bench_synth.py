@@ -9,7 +9,7 @@
    comparison, a track-disjoint split. Track accuracy averages the class probabilities of a
    track's segments. The generator's target: artist-split track accuracy at most 0.90 and well
    above chance (0.10);
-3. ``--cnn``: trains the paper's CNN (``mgc_helpers.models.build_cnn``, if present) for a few
+3. ``--cnn``: trains the paper's CNN (``mgc_helpers.models.networks.build_cnn``, if present) for a few
    epochs on the first artist-disjoint fold.
 
 Run ``python benchmarks/bench_synth.py --help``. Figures are printed as a small table.
@@ -26,12 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
-from mgc_helpers.config import GENRES, PAPER_CONFIG
+from mgc_helpers.core.config import GENRES, PAPER_CONFIG
 
 
 def speed(n_clips: int, duration: float, seed: int) -> dict[str, float]:
     """Render clips one after the other in this process; CPU seconds and real-time factor."""
-    from mgc_helpers.synth import artist_for_clip, clip_seed, render_clip
+    from mgc_helpers.data.synth import artist_for_clip, clip_seed, render_clip
 
     render_clip("rock", artist="rock_a1", seed=0, duration=1.0)  # imports and caches
     keys = [(GENRES[i % len(GENRES)], i // len(GENRES)) for i in range(n_clips)]
@@ -50,7 +50,7 @@ def _segment_features(path: str, config=PAPER_CONFIG) -> tuple[np.ndarray, np.nd
     """Mean+std of MFCCs per segment (k, 26) and the MFCC matrices (k, 130, 13)."""
     import librosa
 
-    from mgc_helpers.audio import load_audio, segment_signal
+    from mgc_helpers.signal.audio import load_audio, segment_signal
 
     y, sr = load_audio(path, sr=config.sample_rate)
     segs = segment_signal(y, config=config)
@@ -115,9 +115,9 @@ def difficulty(X, rows, meta, *, seed: int, n_folds: int) -> dict[str, tuple[flo
 def cnn(M, rows, meta, *, seed: int, epochs: int) -> dict[str, tuple[float, float]] | None:
     """The paper's CNN on the first artist-disjoint fold (None if the model is not available)."""
     try:
-        from mgc_helpers.models import build_cnn
+        from mgc_helpers.models.networks import build_cnn
     except ImportError as exc:
-        print(f"--cnn: mgc_helpers.models.build_cnn is not available yet ({exc}); skipped")
+        print(f"--cnn: mgc_helpers.models.networks.build_cnn is not available yet ({exc}); skipped")
         return None
     import keras
     from sklearn.model_selection import StratifiedGroupKFold
@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         figures["speed: real-time factor (wall, 1 process)"] = s["rtf_wall"]
 
     if args.clips_per_genre > 0:
-        from mgc_helpers.synth import generate_dataset, synthetic_dir
+        from mgc_helpers.data.synth import generate_dataset, synthetic_dir
 
         with tempfile.TemporaryDirectory(prefix="bench-synth-") as tmp:
             base = args.data_dir or Path(tmp)

@@ -6,7 +6,7 @@
    warm-up epoch (graph tracing) and then ``--epochs`` timed epochs, twice, one right after the
    other (same machine load): with plain ``keras.Model.fit`` on NumPy arrays at batch 32 and the
    default compile (how the project trained before), and with the project's path
-   (:func:`mgc_helpers.training.train`, whose machine settings :mod:`mgc_helpers.compute` decides).
+   (:func:`mgc_helpers.models.training.train`, whose machine settings :mod:`mgc_helpers.core.compute` decides).
    Printed per model: seconds per epoch (validation included), segments per second, CPU use of the
    process (100 % = one core) and the ratio. Then the estimated training time of chapters 07-10 and 12 of
    each profile, from these per-epoch figures.
@@ -38,8 +38,8 @@ from pathlib import Path
 
 
 def load_segments(args):
-    from mgc_helpers import datasets, features
-    from mgc_helpers.segments import SegmentSet
+    from mgc_helpers.data import datasets, features
+    from mgc_helpers.data.segments import SegmentSet
 
     if args.segments:
         return SegmentSet.load(args.segments)
@@ -72,7 +72,8 @@ def plain_fit(segments, split, *, model: str, epochs: int, batch_size: int):
     """How the project trained before: ``keras.Model.fit`` on NumPy arrays, default compile, batch 32, Keras' LSTM."""
     import numpy as np
 
-    from mgc_helpers import compute, models, training
+    from mgc_helpers.core import compute
+    from mgc_helpers.models import networks, training
 
     training.set_seed(0)
     X = training.prepare_inputs(segments.X[split.train], model_name=model)
@@ -80,7 +81,7 @@ def plain_fit(segments, split, *, model: str, epochs: int, batch_size: int):
     y, yv = np.asarray(segments.y)[split.train], np.asarray(segments.y)[split.valid]
     fused, compute.FUSED_LSTM = compute.FUSED_LSTM, False  # Keras' own LSTM loop, as before
     try:
-        network = models.build_model(model, tuple(segments.config.segment_shape), len(segments.genres))
+        network = networks.build_model(model, tuple(segments.config.segment_shape), len(segments.genres))
     finally:
         compute.FUSED_LSTM = fused
     clock = _Clock()
@@ -90,8 +91,8 @@ def plain_fit(segments, split, *, model: str, epochs: int, batch_size: int):
 
 
 def project_fit(segments, split, *, model: str, epochs: int, batch_size: int):
-    """The project's path: :func:`mgc_helpers.training.train` (settings of :mod:`mgc_helpers.compute`)."""
-    from mgc_helpers import training
+    """The project's path: :func:`mgc_helpers.models.training.train` (settings of :mod:`mgc_helpers.core.compute`)."""
+    from mgc_helpers.models import training
 
     clock = _Clock()
     training.train(segments, split, model=model, epochs=epochs, batch_size=batch_size, seed=0, callbacks=[clock])
@@ -100,7 +101,7 @@ def project_fit(segments, split, *, model: str, epochs: int, batch_size: int):
 
 def time_models(segments, *, models, epochs: int, batch_size: int, profile, rounds: int = 1) -> list[dict]:
     """Per model: plain ``fit`` and the project's path, one after the other (same load), and their ratio."""
-    from mgc_helpers.splits import make_split
+    from mgc_helpers.data.splits import make_split
 
     split = make_split(segments, "segment", seed=0)
     n = len(split.train)
@@ -132,11 +133,12 @@ def estimate_profile(rows: list[dict], *, profile, n_train: int) -> list[dict]:
     protocol grid (CNN and its tutorial variant, which is about as fast, x 3 protocols x seeds), and 12
     the optimiser grid of ``profile.optim_plan`` (each configuration trains about as fast as the
     model's default one). The grids' runs train on about as many segments as the segment split.
-    ``jobs``: the grids' runs side by side (``mgc_helpers.compute.train_jobs``), and so do chapters
+    ``jobs``: the grids' runs side by side (``mgc_helpers.core.compute.train_jobs``), and so do chapters
     07-09 on the project's path; the estimate assumes they share the cores perfectly (the measured
     ``--total`` says how well they do).
     """
-    from mgc_helpers import compute, optimisers
+    from mgc_helpers.core import compute
+    from mgc_helpers.beyond import optimisers
 
     per = {r["model"]: r for r in rows}
     scale = n_train / rows[0]["train segments"] if rows else 1.0
@@ -154,7 +156,7 @@ def estimate_profile(rows: list[dict], *, profile, n_train: int) -> list[dict]:
                                    for model, designs, n_seeds, epochs in profile.optim_plan)
                     / (jobs if label == "project" else 1)}
         total = sum(chapters.values())
-        if label == "project":  # chapters 07-09 side by side (mgc_helpers.reproduce.CONCURRENT_CHAPTERS)
+        if label == "project":  # chapters 07-09 side by side (mgc_helpers.book.reproduce.CONCURRENT_CHAPTERS)
             side = [chapters["07"], chapters["08"], chapters["09"]]
             total += max(max(side), sum(side) / compute.train_jobs(3)) - sum(side)
         out.append({"path": label, **chapters, "total s": total, "total min": total / 60})
@@ -165,7 +167,7 @@ def time_profiles(profiles, *, keep: bool) -> list[dict]:
     rows = []
     for name in profiles:
         out = Path(tempfile.mkdtemp(prefix=f"mgc-bench-{name}-"))
-        command = [sys.executable, "-c", "import sys; from mgc_helpers.cli import main; sys.exit(main())",
+        command = [sys.executable, "-c", "import sys; from mgc_helpers.commands.cli import main; sys.exit(main())",
                    "reproduce", "--profile", name, "--no-book", "--out", str(out)]
         print(f"  mgc reproduce --profile {name} --no-book --out {out} ...", flush=True)
         start = time.perf_counter()
@@ -208,7 +210,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    from mgc_helpers.profiles import get_profile
+    from mgc_helpers.core.profiles import get_profile
 
     profile = get_profile(args.profile)
     print(f"machine: {os.cpu_count()} CPUs; profile {profile.name}: {profile.epochs} epochs, "
@@ -221,7 +223,7 @@ def main(argv=None) -> int:
                            rounds=args.rounds)
         print("\ntime per epoch: plain keras fit beside the project's training path (ratio = speed-up)")
         print_table(rows)
-        from mgc_helpers.profiles import PROFILES
+        from mgc_helpers.core.profiles import PROFILES
 
         print("\nestimated training time of chapters 07-10 and 12 per profile (seconds; per-epoch figures scaled "
               "to the profile's training segments; see estimate_profile)")

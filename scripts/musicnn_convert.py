@@ -10,7 +10,7 @@ Usage::
 Weights: the wheel's ``musicnn/MSD_musicnn/`` TensorFlow 1 checkpoint is read by variable name
 (``tf.compat.v1.train.NewCheckpointReader`` on the folder with a trailing slash: the
 ``checkpoint`` file inside points to the author's disk), renamed to the Keras layers of
-:func:`mgc_helpers.musicnn.build_model` and written as float32 arrays to an uncompressed ``.npz``
+:func:`mgc_helpers.beyond.musicnn.build_model` and written as float32 arrays to an uncompressed ``.npz``
 with fixed zip timestamps, so the same wheel always gives the same bytes. The wheel's SHA-256 is
 checked against ``provenance.json`` first (``--trust-new-wheel`` to accept another one), and
 ``provenance.json`` is rewritten with the wheel, the checkpoint folder, the date and this script.
@@ -44,7 +44,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from mgc_helpers import musicnn  # noqa: E402
+from mgc_helpers.beyond import musicnn  # noqa: E402
 
 RESOURCES = ROOT / "src" / "mgc_helpers" / "resources" / "musicnn"
 WHEEL_NAME = "musicnn-0.1.0-py3-none-any.whl"
@@ -76,15 +76,15 @@ GRAPH_PENULTIMATE = "model/batch_normalization_10/batchnorm/add_1:0"
 
 #: Sounds of the reference outputs: name -> (module, function, keyword arguments, sample rate).
 RECIPES: dict[str, dict] = {
-    "drum_and_bass": {"module": "mgc_helpers.sounds", "function": "drum_and_bass_loop",
+    "drum_and_bass": {"module": "mgc_helpers.signal.sounds", "function": "drum_and_bass_loop",
                       "kwargs": {"tempo": 100.0, "bars": 4, "seed": 0, "sr": 22050}, "sr": 22050},
-    "pure_tone": {"module": "mgc_helpers.sounds", "function": "pure_tone",
+    "pure_tone": {"module": "mgc_helpers.signal.sounds", "function": "pure_tone",
                   "kwargs": {"freq": 440.0, "duration": 4.0, "sr": 16000}, "sr": 16000},
-    "short_tone": {"module": "mgc_helpers.sounds", "function": "pure_tone",
+    "short_tone": {"module": "mgc_helpers.signal.sounds", "function": "pure_tone",
                    "kwargs": {"freq": "C4", "duration": 1.5, "sr": 16000}, "sr": 16000},
-    "loud_noise": {"module": "mgc_helpers.sounds", "function": "noise",
+    "loud_noise": {"module": "mgc_helpers.signal.sounds", "function": "noise",
                    "kwargs": {"duration": 3.5, "sr": 16000, "amplitude": 1.0, "seed": 3}, "sr": 16000},
-    "rock_clip": {"module": "mgc_helpers.synth.render", "function": "render_clip",
+    "rock_clip": {"module": "mgc_helpers.data.synth.render", "function": "render_clip",
                   "kwargs": {"genre": "rock", "artist": "rock_a1", "seed": 0, "duration": 30.0, "sr": 22050},
                   "sr": 22050},
 }

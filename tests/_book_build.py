@@ -1,8 +1,8 @@
 """Build the HTML book once per test session, into a temporary folder (never into the checkout).
 
 Shared by ``test_book_offline.py`` and ``test_book_browser.py``. The sources are staged and built
-exactly as ``mgc reproduce`` does it (:func:`mgc_helpers.reproduce.stage_book` and
-:func:`~mgc_helpers.reproduce.build_book`, warnings are errors), from the stored notebooks.
+exactly as ``mgc reproduce`` does it (:func:`mgc_helpers.book.reproduce.stage_book` and
+:func:`~mgc_helpers.book.reproduce.build_book`, warnings are errors), from the stored notebooks.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ _BUILT: dict[str, Path] = {}
 def built_book(tmp_path_factory) -> Path:
     """Return ``_build/html`` of a build of the checkout's book, made on first use."""
     if "html" not in _BUILT:
-        from mgc_helpers.reproduce import build_book, stage_book
+        from mgc_helpers.book.reproduce import build_book, stage_book
 
         staging = stage_book(tmp_path_factory.mktemp("book") / "src", executed={}, root=ROOT)
         index = build_book(staging)

@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from mgc_helpers import features
-from mgc_helpers.cli import main
-from mgc_helpers.config import FeatureConfig
-from mgc_helpers.datasets import DatasetError, load_dataset, prepare_dataset
-from mgc_helpers.features import CacheWarning, extract_features
-from mgc_helpers.profiles import get_profile
+from mgc_helpers.data import features
+from mgc_helpers.commands.cli import main
+from mgc_helpers.core.config import FeatureConfig
+from mgc_helpers.data.datasets import DatasetError, load_dataset, prepare_dataset
+from mgc_helpers.data.features import CacheWarning, extract_features
+from mgc_helpers.core.profiles import get_profile
 
 ROOT = Path(__file__).resolve().parents[1]
 SR = 22050
@@ -220,7 +220,7 @@ def test_R18_folder_without_audio_is_not_a_genre(messy, tmp_path):
     assert {p.name for p in ds.ignored} >= {"cache", "results"}
     assert "non-genre folder" in ds.summary() and "cache" in ds.summary()
     # the feature cache goes to MGC_CACHE_DIR / data/cache, never into the dataset folder
-    from mgc_helpers import paths
+    from mgc_helpers.core import paths
 
     assert base not in paths.cache_dir().parents and paths.cache_dir() != base
 
@@ -246,7 +246,7 @@ def test_R20_broken_symbolic_link_is_reported(messy, tmp_path, capsys):
     os.symlink(tmp_path / "gone.wav", link)
     reasons = _reasons(load_dataset(messy).skipped)
     assert "broken symbolic link" in reasons["blues.00009.wav"]
-    from mgc_helpers.predict import find_audio_files
+    from mgc_helpers.predict.run import find_audio_files
 
     _, skipped, _ = find_audio_files([messy / "genres_original" / "blues", link])
     assert [s.reason.startswith("broken symbolic link") for s in skipped] == [True, True]
@@ -264,7 +264,7 @@ def test_R21_no_default_model_is_an_error_not_another_model(tmp_path, capsys, mo
 
 
 def test_R22_embedding_extraction_reports_bad_files(messy, tmp_path):
-    from mgc_helpers import musicnn
+    from mgc_helpers.beyond import musicnn
 
     base = messy / "genres_original"
     write(base / "metal" / "metal.00006.wav", tone(0.01))  # 10 ms: shorter than one 32-ms window
@@ -294,7 +294,7 @@ def test_R22_embedding_extraction_reports_bad_files(messy, tmp_path):
 def test_R23_embedding_cache_of_other_files_is_not_reused(messy, tmp_path):
     import warnings
 
-    from mgc_helpers import musicnn
+    from mgc_helpers.beyond import musicnn
 
     ds = load_dataset(messy)
     first = musicnn.embed_dataset(ds, cache_dir=tmp_path / "cache", n_jobs=1)

@@ -5,12 +5,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mgc_helpers import baseline as B
-from mgc_helpers import evaluation as E
-from mgc_helpers import experiments as X
-from mgc_helpers.config import FeatureConfig
-from mgc_helpers.segments import SegmentSet
-from mgc_helpers.splits import make_split
+from mgc_helpers.models import baseline as B
+from mgc_helpers.models import evaluation as E
+from mgc_helpers.models import experiments as X
+from mgc_helpers.core.config import FeatureConfig
+from mgc_helpers.data.segments import SegmentSet
+from mgc_helpers.data.splits import make_split
 
 #: 3-s clips in 10 segments -> 13 frames of 13 MFCCs (as in test_training.py).
 TINY = FeatureConfig(track_duration=3.0)
@@ -92,7 +92,7 @@ def test_baseline_learns_the_toy_problem_deterministically(segs, model):
 def test_missing_genre_in_training_gets_probability_zero(segs):
     split = make_split(segs, "track", seed=0)
     keep = split.train[segs.y[split.train] != 3]
-    from mgc_helpers.splits import Split
+    from mgc_helpers.data.splits import Split
 
     fitted = B.train_baseline(segs, Split("no disco", keep, split.valid, split.test), model="logreg")
     proba = fitted.predict_proba(segs.X[split.test])

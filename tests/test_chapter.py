@@ -1,4 +1,4 @@
-"""One set-up for every data chapter (:mod:`mgc_helpers.chapter`), and the chapters' parameters."""
+"""One set-up for every data chapter (:mod:`mgc_helpers.book.chapter`), and the chapters' parameters."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,8 +6,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from mgc_helpers import chapter, paths
-from mgc_helpers.reproduce import notebook_parameters
+from mgc_helpers.book import chapter
+from mgc_helpers.core import paths
+from mgc_helpers.book.reproduce import notebook_parameters
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_CHAPTERS = sorted((ROOT / "notebooks").glob("[01][0-9]_*.ipynb"))[5:]  # 06 onwards

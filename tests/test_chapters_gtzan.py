@@ -20,10 +20,10 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from mgc_helpers import synth
-from mgc_helpers.config import GENRES
-from mgc_helpers.reproduce import reproduce
-from mgc_helpers.gtzan_lists import gtzan_artists
+from mgc_helpers.data import synth
+from mgc_helpers.core.config import GENRES
+from mgc_helpers.book.reproduce import reproduce
+from mgc_helpers.data.gtzan_lists import gtzan_artists
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIPS_PER_GENRE = 8
@@ -92,7 +92,7 @@ def test_every_data_chapter_runs_on_a_real_style_gtzan_copy(gtzan_copy, tmp_path
     assert set(transfer_grid["protocol"]) == {"segment", "track", "artist"}
     assert transfer_grid["accuracy"].between(0, 1).all()
     assert "took their track's last patch" in text["13"] and "patches: patch_X" in text["13"]
-    from mgc_helpers.transfer import load_probe
+    from mgc_helpers.beyond.transfer import load_probe
 
     probe = load_probe(out / "models" / "musicnn_probe.npz")
     assert probe.meta["dataset"] == "gtzan" and probe.genres == GENRES
@@ -111,7 +111,7 @@ def _outputs(path: Path) -> str:
 
 
 def test_the_copy_has_the_faults_it_claims(gtzan_copy):
-    from mgc_helpers.datasets import load_dataset
+    from mgc_helpers.data.datasets import load_dataset
 
     ds = load_dataset(gtzan_copy)
     assert ds.genres == GENRES

@@ -1,4 +1,4 @@
-"""Regression guards of the chapters (:mod:`mgc_helpers.checks`) and the seed spread behind them (:mod:`~.spread`)."""
+"""Regression guards of the chapters (:mod:`mgc_helpers.book.checks`) and the seed spread behind them (:mod:`~.spread`)."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from mgc_helpers import checks, spread
+from mgc_helpers.book import checks, spread
 
 PROFILES_MEASURED = ("quick", "default")
 
@@ -139,7 +139,7 @@ def test_measuring_runs_the_data_chapters_once_per_seed_and_reads_their_glue(tmp
     """``mgc spread`` runs ``reproduce`` per seed (without the book, guards in measuring mode)."""
     from dataclasses import dataclass
 
-    from mgc_helpers import reproduce as reproduce_module
+    from mgc_helpers.book import reproduce as reproduce_module
     from mgc_helpers.commands.spread import measure
 
     @dataclass

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from mgc_helpers.cli import main
-from mgc_helpers.segments import SegmentSet
+from mgc_helpers.commands.cli import main
+from mgc_helpers.data.segments import SegmentSet
 
 SR = 22050
 

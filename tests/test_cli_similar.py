@@ -7,7 +7,7 @@ import time
 import pytest
 import soundfile as sf
 
-from mgc_helpers.cli import main
+from mgc_helpers.commands.cli import main
 
 from _tiny_model import SR, bright_noise, low_tone, train_tiny_model
 
@@ -122,7 +122,7 @@ def test_skipped_library_files_are_listed(capsys, cache, library):
 
 
 def test_a_cached_library_answers_a_query_from_it_without_loading_the_model(tmp_path, library, model_path):
-    from mgc_helpers import retrieval as R
+    from mgc_helpers.beyond import retrieval as R
 
     first = R.SavedModelEmbedder(model_path)
     R.build_library(library, first, cache_dir=tmp_path / "cache")

@@ -1,14 +1,16 @@
-"""How training uses the machine (mgc_helpers.compute): the settings reach training, and change no number."""
+"""How training uses the machine (mgc_helpers.core.compute): the settings reach training, and change no number."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from mgc_helpers import compute, experiments, optimisers, training
-from mgc_helpers.config import FeatureConfig
-from mgc_helpers.segments import SegmentSet
-from mgc_helpers.splits import Split
+from mgc_helpers.core import compute
+from mgc_helpers.models import experiments, training
+from mgc_helpers.beyond import optimisers
+from mgc_helpers.core.config import FeatureConfig
+from mgc_helpers.data.segments import SegmentSet
+from mgc_helpers.data.splits import Split
 
 
 def _toy() -> SegmentSet:
@@ -56,7 +58,7 @@ def test_the_machine_settings_reach_the_compiled_model_and_tensorflow(name):
 
 def test_steps_per_execution_changes_no_weight():
     """Several mini-batches per compiled call: the same steps in the same order, bit for bit."""
-    from mgc_helpers import models
+    from mgc_helpers.models import networks
 
     segs = _toy()
     split = _split(segs, "segment")
@@ -65,8 +67,8 @@ def test_steps_per_execution_changes_no_weight():
     weights = []
     for steps in (1, compute.compile_options("mlp")["steps_per_execution"]):
         training.set_seed(0)
-        net = models.build_model("mlp", (13, 13), 2, hidden_units=(16,))
-        models.compile_model(net, learning_rate=1e-3, steps_per_execution=steps)
+        net = networks.build_model("mlp", (13, 13), 2, hidden_units=(16,))
+        networks.compile_model(net, learning_rate=1e-3, steps_per_execution=steps)
         batches = training._batches(X, y, batch_size=4, shuffle=True, seed=0)  # shuffles, so fit must not
         net.fit(batches, epochs=2, shuffle=False, verbose=0)
         weights.append(net.get_weights())

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from mgc_helpers import GENRES, PAPER_CONFIG, FeatureConfig, get_profile, label_mapping
-from mgc_helpers.config import n_frames
-from mgc_helpers.paths import data_dir, project_root, results_dir
+from mgc_helpers.core.config import GENRES, PAPER_CONFIG, FeatureConfig, label_mapping
+from mgc_helpers.core.profiles import get_profile
+from mgc_helpers.core.config import n_frames
+from mgc_helpers.core.paths import data_dir, project_root, results_dir
 
 
 def test_paper_settings_and_derived_sizes():

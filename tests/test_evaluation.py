@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mgc_helpers import evaluation as E
-from mgc_helpers import experiments as X
-from mgc_helpers.config import FeatureConfig
-from mgc_helpers.segments import SegmentSet
+from mgc_helpers.models import evaluation as E
+from mgc_helpers.models import experiments as X
+from mgc_helpers.core.config import FeatureConfig
+from mgc_helpers.data.segments import SegmentSet
 
 
 def test_accuracy_from_labels_and_from_probabilities():

@@ -1,21 +1,21 @@
-"""Tests of mgc_helpers.experiments: the protocol grid (train, test, save, resume, summarise)."""
+"""Tests of mgc_helpers.models.experiments: the protocol grid (train, test, save, resume, summarise)."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from mgc_helpers import experiments as X
-from mgc_helpers.config import FeatureConfig
-from mgc_helpers.segments import SegmentSet
-from mgc_helpers.splits import Split
+from mgc_helpers.models import experiments as X
+from mgc_helpers.core.config import FeatureConfig
+from mgc_helpers.data.segments import SegmentSet
+from mgc_helpers.data.splits import Split
 
 
 @pytest.fixture(autouse=True)
 def _runs_in_this_process(monkeypatch):
     """The grids here train in this process, so that the split functions can count their calls
     (the grid in worker processes gives the same numbers: tests/test_compute.py)."""
-    from mgc_helpers import compute
+    from mgc_helpers.core import compute
 
     monkeypatch.setenv(compute.TRAIN_JOBS_ENV, "1")
 
@@ -115,7 +115,7 @@ def test_protocol_grid_does_not_reuse_runs_on_other_data(tmp_path):
 
 def test_verdicts_tell_winning_losing_and_mixed_apart():
     """The verdicts that chapters 10 and 13 glue: three outcomes, named protocols, the seed spread."""
-    from mgc_helpers.experiments import margin_verdict, protocols_phrase, within_spread
+    from mgc_helpers.models.experiments import margin_verdict, protocols_phrase, within_spread
 
     gap = pd.Series({"segment": -0.41, "track": -0.3, "artist": -0.28})
     assert margin_verdict(gap, "the best baseline") == "loses to the best baseline under every protocol"

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from mgc_helpers import features
-from mgc_helpers.audio import AudioError
-from mgc_helpers.config import PAPER_CONFIG, FeatureConfig
-from mgc_helpers.datasets import load_dataset
-from mgc_helpers.features import CacheWarning, extract_features, extract_track
-from mgc_helpers.mfcc_fast import mfcc_segments, power_spectrogram
-from mgc_helpers.segments import SegmentSet
+from mgc_helpers.data import features
+from mgc_helpers.signal.audio import AudioError
+from mgc_helpers.core.config import PAPER_CONFIG, FeatureConfig
+from mgc_helpers.data.datasets import load_dataset
+from mgc_helpers.data.features import CacheWarning, extract_features, extract_track
+from mgc_helpers.signal.mfcc_fast import mfcc_segments, power_spectrogram
+from mgc_helpers.data.segments import SegmentSet
 
 SR = 22050
 #: Two 3-s segments per clip keeps the tests fast while using the paper's segment shape (130 x 13).

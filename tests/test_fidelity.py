@@ -38,9 +38,9 @@ def test_summary_sentence_counts_the_rows():
 
 def test_the_cnn_rows_match_the_model():
     """The rows on pooling and padding describe the default CNN as it is built."""
-    from mgc_helpers import models
+    from mgc_helpers.models import networks
 
-    cnn = models.build_model("cnn")
+    cnn = networks.build_model("cnn")
     text = {r[0]: r[3] for r in rows()}
     pooling = next(n for n, _, paper, _, _ in rows() if "3x3 strides" in paper)
     assert "strides=(3, 3)" in text[pooling] and f"{cnn.count_params():,}" in text[pooling]

@@ -1,4 +1,4 @@
-"""The NumPy forward pass (mgc_helpers.inference): the same outputs as Keras for every model, no TensorFlow."""
+"""The NumPy forward pass (mgc_helpers.models.inference): the same outputs as Keras for every model, no TensorFlow."""
 from __future__ import annotations
 
 import json
@@ -11,24 +11,24 @@ import pytest
 import soundfile as sf
 from _tiny_model import SR, bright_noise, train_tiny_model
 
-from mgc_helpers import inference, models, training
-from mgc_helpers.inference import NumpyNetwork, UnsupportedModelError
+from mgc_helpers.models import inference, networks, training
+from mgc_helpers.models.inference import NumpyNetwork, UnsupportedModelError
 
 
-def _saved(model: models.keras.Model, path) -> NumpyNetwork:
+def _saved(model: networks.keras.Model, path) -> NumpyNetwork:
     model.save(path)
     return NumpyNetwork.load(path)
 
 
-@pytest.mark.parametrize("name", models.MODEL_NAMES)
+@pytest.mark.parametrize("name", networks.MODEL_NAMES)
 def test_every_model_gives_kerass_probabilities(name, tmp_path):
-    models.keras.utils.set_random_seed(0)
-    network = models.build_model(name)
+    networks.keras.utils.set_random_seed(0)
+    network = networks.build_model(name)
     rng = np.random.default_rng(1)
     for v in network.weights:  # away from the initial values; batch norm gets statistics of its own
         shift = 0.5 if "variance" in v.path else 0.0
         v.assign(v.numpy() + shift + rng.normal(scale=0.05, size=v.shape).astype(np.float32))
-    X = 3 * rng.normal(size=(24, *models.model_input_shape(name))).astype(np.float32)
+    X = 3 * rng.normal(size=(24, *networks.model_input_shape(name))).astype(np.float32)
     expected = np.asarray(network.predict_on_batch(X))
     got = _saved(network, tmp_path / f"{name}.keras").predict_on_batch(X)
     assert got.dtype == np.float32 and got.shape == expected.shape == (24, 10)
@@ -66,7 +66,7 @@ def test_layers_against_their_definitions():
 
 
 def test_unsupported_models_are_refused_by_name(tmp_path):
-    keras = models.keras
+    keras = networks.keras
     gru = keras.Sequential([keras.Input((130, 13)), keras.layers.GRU(4, name="my_gru"), keras.layers.Dense(2)])
     with pytest.raises(UnsupportedModelError, match="'my_gru' of class GRU.*--engine keras"):
         _saved(gru, tmp_path / "gru.keras")
@@ -86,7 +86,7 @@ def test_unsupported_models_are_refused_by_name(tmp_path):
 
 
 def test_weights_that_do_not_fit_are_an_error_not_a_wrong_answer(tmp_path):
-    network = models.build_model("mlp")
+    network = networks.build_model("mlp")
     path = tmp_path / "mlp.keras"
     network.save(path)
     with zipfile.ZipFile(path) as z:
@@ -121,7 +121,7 @@ def test_load_model_engines_agree(cnn_path):
 def test_mgc_predict_runs_without_tensorflow(tmp_path, cnn_path):
     sf.write(tmp_path / "a.wav", bright_noise(3.0), SR)
     code = ("import sys, json\n"
-            "from mgc_helpers.cli import main\n"
+            "from mgc_helpers.commands.cli import main\n"
             f"rc = main(['predict', {str(tmp_path / 'a.wav')!r}, '--model', {str(cnn_path)!r}, '--format', 'json'])\n"
             "print(json.dumps({'rc': rc, 'tf': 'tensorflow' in sys.modules, 'keras': 'keras' in sys.modules}))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

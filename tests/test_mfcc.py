@@ -1,13 +1,13 @@
-"""Tests of mgc_helpers.mfcc: each step, and agreement with librosa.feature.mfcc."""
+"""Tests of mgc_helpers.signal.mfcc: each step, and agreement with librosa.feature.mfcc."""
 import librosa
 import numpy as np
 import pytest
 import scipy.fft
 
-from mgc_helpers import mfcc as mf
-from mgc_helpers import sounds
-from mgc_helpers.config import PAPER_CONFIG, FeatureConfig
-from mgc_helpers.mfcc_fast import mfcc_segments
+from mgc_helpers.signal import mfcc as mf
+from mgc_helpers.signal import sounds
+from mgc_helpers.core.config import PAPER_CONFIG, FeatureConfig
+from mgc_helpers.signal.mfcc_fast import mfcc_segments
 
 SR = 22050
 

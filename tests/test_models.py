@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mgc_helpers import compute, models
+from mgc_helpers.core import compute
+from mgc_helpers.models import networks
 
 
 def dense_params(n_in: int, n_out: int) -> int:
@@ -24,7 +25,7 @@ def layer_types(model) -> list[str]:
 
 
 def test_mlp_architecture_and_parameter_count():
-    model = models.build_mlp()
+    model = networks.build_mlp()
     assert layer_types(model) == ["Flatten", "Dense", "Dense", "Dense", "Dense"]
     assert [layer.units for layer in model.layers[1:]] == [512, 256, 128, 10]
     assert [layer.activation.__name__ for layer in model.layers[1:]] == ["relu", "relu", "relu", "softmax"]
@@ -36,16 +37,16 @@ def test_mlp_architecture_and_parameter_count():
 
 
 def test_mlp_dropout_variant_adds_only_dropout_layers():
-    plain, dropped = models.build_model("mlp"), models.build_model("mlp_dropout")
+    plain, dropped = networks.build_model("mlp"), networks.build_model("mlp_dropout")
     assert dropped.name == "mlp_dropout" and plain.name == "mlp"
     assert layer_types(dropped) == ["Flatten", "Dense", "Dropout", "Dense", "Dropout", "Dense", "Dropout", "Dense"]
     assert {layer.rate for layer in dropped.layers if type(layer).__name__ == "Dropout"} == {0.3}
     assert dropped.count_params() == plain.count_params()
-    assert models.build_model("mlp_dropout", dropout=0.5).layers[2].rate == 0.5
+    assert networks.build_model("mlp_dropout", dropout=0.5).layers[2].rate == 0.5
 
 
 def test_rnn_lstm_architecture_and_parameter_count():
-    model = models.build_rnn_lstm()
+    model = networks.build_rnn_lstm()
     assert layer_types(model) == ["FusedLSTM", "FusedLSTM", "Dense", "Dropout", "Dense"]
     first, second = model.layers[0], model.layers[1]
     assert first.return_sequences and not second.return_sequences
@@ -60,7 +61,7 @@ def test_rnn_lstm_architecture_and_parameter_count():
 
 def test_cnn_is_the_papers_reading_padded_3x3_pooling_with_3x3_strides():
     """Section 7.5: "3x3 grid size, 3x3 strides", "padding all the edges"; Table 1's filters."""
-    model = models.build_cnn()
+    model = networks.build_cnn()
     assert layer_types(model) == ["Conv2D", "MaxPooling2D", "BatchNormalization"] * 3 + [
         "Flatten", "Dense", "Dropout", "Dense"]
     for i in (1, 2, 3):
@@ -86,7 +87,7 @@ def test_cnn_is_the_papers_reading_padded_3x3_pooling_with_3x3_strides():
 
 
 def test_cnn_tutorial_variant_unpadded_convolutions_stride_2_pooling():
-    model = models.build_model("cnn_tutorial")
+    model = networks.build_model("cnn_tutorial")
     assert model.name == "cnn_tutorial"
     shapes = [tuple(layer.output.shape)[1:] for layer in model.layers]
     # valid convolutions, then pooling with stride 2 and "same" padding: ceil(n / 2)
@@ -97,38 +98,38 @@ def test_cnn_tutorial_variant_unpadded_convolutions_stride_2_pooling():
     expected = convs + 3 * 4 * 32 + dense_params(480, 64) + dense_params(64, 10)
     assert expected == 45_514
     assert model.count_params() == expected
-    assert models.build_cnn(**models.CNN_TUTORIAL).count_params() == expected
+    assert networks.build_cnn(**networks.CNN_TUTORIAL).count_params() == expected
 
 
 def test_cnn_pool_strides_are_a_parameter():
-    model = models.build_cnn(pool_strides=(1, 1))
+    model = networks.build_cnn(pool_strides=(1, 1))
     # stride 1 with "same" padding everywhere keeps the size: 130 x 13 x 32 inputs to the dense layer
     assert tuple(model.layers[-4].output.shape) == (None, 130 * 13 * 32)
-    model = models.build_cnn(pool_strides=(1, 1), conv_padding="valid")
+    model = networks.build_cnn(pool_strides=(1, 1), conv_padding="valid")
     # 130x13 -> 128x11 -> 126x9 -> 125x8
     assert tuple(model.layers[-4].output.shape) == (None, 125 * 8 * 32)
-    assert models.build_cnn((130, 13)).input_shape == (None, 130, 13, 1)  # channel added
+    assert networks.build_cnn((130, 13)).input_shape == (None, 130, 13, 1)  # channel added
     with pytest.raises(ValueError, match="conv_padding"):
-        models.build_cnn(conv_padding="full")
+        networks.build_cnn(conv_padding="full")
 
 
 def test_models_output_probabilities():
     x = np.random.default_rng(0).standard_normal((3, 130, 13)).astype("float32")
-    for name in models.MODEL_NAMES:
-        model = models.build_model(name)
-        p = model.predict(x[..., None] if name in models.IMAGE_MODELS else x, verbose=0)
+    for name in networks.MODEL_NAMES:
+        model = networks.build_model(name)
+        p = model.predict(x[..., None] if name in networks.IMAGE_MODELS else x, verbose=0)
         assert p.shape == (3, 10)
         np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-5)
         assert model.loss == "sparse_categorical_crossentropy"
 
 
 def test_layer_table_and_summary_text():
-    model = models.build_model("cnn")
-    table = models.layer_table(model)
+    model = networks.build_model("cnn")
+    table = networks.layer_table(model)
     assert table["parameters"].sum() == 25_034
     assert table["trainable"].sum() == 25_034 - 192
     assert table.loc[table["layer"] == "flatten", "output shape"].item() == "(batch, 160)"
-    text = models.summary_text(model)
+    text = networks.summary_text(model)
     assert 'Model: "cnn"' in text and "25,034" in text and "conv_3 (Conv2D)" in text
 
 
@@ -143,20 +144,20 @@ def test_bad_arguments_are_clear_errors(kwargs, message):
     kwargs = dict(kwargs)
     name = kwargs.pop("name")
     with pytest.raises(ValueError, match=message):
-        models.build_model(name, **kwargs)
+        networks.build_model(name, **kwargs)
 
 
 def test_model_input_shape():
-    assert models.model_input_shape("cnn") == (130, 13, 1)
-    assert models.model_input_shape("cnn_tutorial") == (130, 13, 1)
-    assert models.model_input_shape("rnn_lstm", (13, 13)) == (13, 13)
+    assert networks.model_input_shape("cnn") == (130, 13, 1)
+    assert networks.model_input_shape("cnn_tutorial") == (130, 13, 1)
+    assert networks.model_input_shape("rnn_lstm", (13, 13)) == (13, 13)
 
 
 def _lstm_pair(units: int, input_dim: int, *, return_sequences: bool, seed: int = 0):
     """A FusedLSTM and a plain keras LSTM with the same (random, non-trivial) weights."""
     import keras
 
-    fused = models.FusedLSTM(units, return_sequences=return_sequences)
+    fused = networks.FusedLSTM(units, return_sequences=return_sequences)
     plain = keras.layers.LSTM(units, return_sequences=return_sequences)
     for layer in (fused, plain):
         layer.build((None, 11, input_dim))
@@ -206,7 +207,7 @@ def test_fused_kernel_on_no_segments_gives_zero_weight_gradients():
         b = tf.constant(rng.normal(size=4 * units).astype("float32"))
         with tf.GradientTape() as tape:
             tape.watch([w, b])
-            h, c = models._block_lstm(x, h0, h0, w, b)
+            h, c = networks._block_lstm(x, h0, h0, w, b)
             loss = tf.reduce_sum(h) + tf.reduce_sum(c)
         dw, db = tape.gradient(loss, [w, b])
         assert h.shape == (11, 0, units)
@@ -223,17 +224,17 @@ def test_fused_lstm_falls_back_to_keras_loop_where_the_kernel_cannot_go():
     mask = tf.constant(np.arange(11)[None, :] < np.array([[11], [7], [4]]))
     assert not fused._fusable(mask, training=False) and fused._fusable(None, training=False)
     np.testing.assert_allclose(fused(x, mask=mask).numpy(), plain(x, mask=mask).numpy(), rtol=1e-5, atol=1e-6)
-    dropping = models.FusedLSTM(6, dropout=0.5)
+    dropping = networks.FusedLSTM(6, dropout=0.5)
     dropping.build((None, 11, 3))
     assert not dropping._fusable(None, training=True) and dropping._fusable(None, training=False)
-    assert not models.FusedLSTM(6, activation="relu")._fusable(None, training=False)
+    assert not networks.FusedLSTM(6, activation="relu")._fusable(None, training=False)
     assert isinstance(fused, keras.layers.LSTM)
 
 
 def test_rnn_lstm_uses_the_fused_layer_and_survives_save_and_load(tmp_path):
     import keras
 
-    model = models.build_rnn_lstm()
+    model = networks.build_rnn_lstm()
     assert [type(layer).__name__ for layer in model.layers[:2]] == ["FusedLSTM", "FusedLSTM"]
     x = np.random.default_rng(3).normal(size=(2, 130, 13)).astype("float32")
     path = tmp_path / "rnn.keras"

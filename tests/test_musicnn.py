@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from mgc_helpers import musicnn
-from mgc_helpers.cli import main
-from mgc_helpers.config import GENRES
-from mgc_helpers.sounds import chord, drum_and_bass_loop, noise, pure_tone
-from mgc_helpers.zeroshot import GENRE_TAGS, UNNAMED_GENRES, genre_scores
+from mgc_helpers.beyond import musicnn
+from mgc_helpers.commands.cli import main
+from mgc_helpers.core.config import GENRES
+from mgc_helpers.signal.sounds import chord, drum_and_bass_loop, noise, pure_tone
+from mgc_helpers.beyond.zeroshot import GENRE_TAGS, UNNAMED_GENRES, genre_scores
 
 REFERENCE = Path(__file__).parent / "data" / "musicnn_reference.npz"
 TOL = 1e-5
@@ -195,7 +195,7 @@ def test_zero_shot_mapping_is_complete_and_honest():
 @pytest.fixture(scope="module")
 def songs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("songs")
-    from mgc_helpers.synth.render import render_clip
+    from mgc_helpers.data.synth.render import render_clip
 
     sf.write(folder / "rock.wav", render_clip("rock", artist="rock_a1", seed=1, duration=7.0), 22050)
     sf.write(folder / "short.flac", pure_tone(220.0, duration=1.5), 22050)
@@ -246,7 +246,7 @@ def test_cli_musicnn_csv_segments_and_missing(songs, tmp_path, capsys):
 # --------------------------------------------------------------------------------------------
 
 def test_embed_dataset_cache(tmp_path):
-    from mgc_helpers.datasets import load_dataset
+    from mgc_helpers.data.datasets import load_dataset
 
     root = tmp_path / "ds"
     for g in ("jazz", "rock"):
@@ -275,7 +275,7 @@ def test_embed_dataset_cache(tmp_path):
     assert third.info["cache"] == "miss" and not np.allclose(third.X[0], first.X[0])
     np.testing.assert_allclose(third.X[1:], first.X[1:], atol=1e-6)
     # a corrupt cache file is rebuilt with a warning
-    from mgc_helpers.features import CacheWarning
+    from mgc_helpers.data.features import CacheWarning
 
     Path(third.info["cache_file"]).write_bytes(b"garbage")
     with pytest.warns(CacheWarning):

@@ -8,16 +8,18 @@ import pandas as pd
 import pytest
 from test_training import toy_segments, toy_split
 
-from mgc_helpers import models, optimisers, plotting, training
-from mgc_helpers.profiles import PROFILES
-from mgc_helpers.splits import Split
+from mgc_helpers.models import networks, training
+from mgc_helpers.beyond import optimisers
+from mgc_helpers import plotting
+from mgc_helpers.core.profiles import PROFILES
+from mgc_helpers.data.splits import Split
 
 
 @pytest.fixture(autouse=True)
 def _runs_in_this_process(monkeypatch):
     """The grids here train in this process, so that the split functions can count their calls
     (the grid in worker processes gives the same numbers: tests/test_compute.py)."""
-    from mgc_helpers import compute
+    from mgc_helpers.core import compute
 
     monkeypatch.setenv(compute.TRAIN_JOBS_ENV, "1")
 
@@ -29,7 +31,7 @@ HIDDEN = {"mlp": ("dense_1", "dense_2", "dense_3"), "rnn_lstm": ("dense",),
 # ---------------------------------------------------------------------------------------- the model options
 @pytest.mark.parametrize("name", ["mlp", "rnn_lstm", "cnn"])
 def test_optimizer_and_activation_reach_the_built_model(name):
-    model = models.build_model(name, optimizer="adadelta", activation="tanh", learning_rate=1.0)
+    model = networks.build_model(name, optimizer="adadelta", activation="tanh", learning_rate=1.0)
     assert type(model.optimizer).__name__ == "Adadelta"
     assert float(model.optimizer.learning_rate.numpy()) == pytest.approx(1.0)
     for layer in HIDDEN[name]:
@@ -43,20 +45,20 @@ def test_optimizer_and_activation_reach_the_built_model(name):
 @pytest.mark.parametrize("name,expected", [("mlp", 1031306), ("mlp_dropout", 1031306), ("rnn_lstm", 57802),
                                            ("cnn", 25034), ("cnn_tutorial", 45514)])
 def test_defaults_are_the_papers_and_options_keep_the_parameter_count(name, expected):
-    model = models.build_model(name)
+    model = networks.build_model(name)
     assert model.count_params() == expected
     assert type(model.optimizer).__name__ == "Adam"
     assert float(model.optimizer.learning_rate.numpy()) == pytest.approx(1e-4)
     for layer in HIDDEN.get(name, HIDDEN["mlp"]):
         assert model.get_layer(layer).activation.__name__ == "relu", layer
     for act in ("sigmoid", "tanh"):
-        assert models.build_model(name, activation=act, optimizer="sgd").count_params() == expected
+        assert networks.build_model(name, activation=act, optimizer="sgd").count_params() == expected
 
 
 @pytest.mark.parametrize("name", ["sgd", "adagrad", "adadelta", "adam"])
 def test_make_optimizer_uses_the_given_rate(name):
-    opt = models.make_optimizer(name, learning_rate=0.02)
-    assert type(opt) is models.OPTIMIZERS[name]
+    opt = networks.make_optimizer(name, learning_rate=0.02)
+    assert type(opt) is networks.OPTIMIZERS[name]
     assert float(np.asarray(opt.learning_rate)) == pytest.approx(0.02)
     if name == "sgd":
         assert float(np.asarray(opt.momentum)) == 0.0  # plain SGD, as the paper describes it
@@ -64,13 +66,13 @@ def test_make_optimizer_uses_the_given_rate(name):
 
 def test_unknown_optimizer_or_activation_is_a_clear_error():
     with pytest.raises(ValueError, match=r"unknown optimizer 'rmsprop'; choose one of \['sgd', 'adagrad'"):
-        models.build_model("mlp", optimizer="rmsprop")
+        networks.build_model("mlp", optimizer="rmsprop")
     with pytest.raises(ValueError, match=r"unknown activation 'gelu'; choose one of \['relu', 'sigmoid', 'tanh'\]"):
-        models.build_model("cnn", activation="gelu")
+        networks.build_model("cnn", activation="gelu")
     with pytest.raises(ValueError, match="unknown optimizer 'Adam'"):
-        models.make_optimizer("Adam")
+        networks.make_optimizer("Adam")
     with pytest.raises(ValueError, match="learning_rate must be positive"):
-        models.make_optimizer("sgd", learning_rate=0)
+        networks.make_optimizer("sgd", learning_rate=0)
     segs = toy_segments(n_tracks=2, segments=2)
     with pytest.raises(ValueError, match="unknown activation 'softplus'"):
         training.train(segs, toy_split(segs), model="mlp", epochs=1, activation="softplus")
@@ -138,7 +140,7 @@ def test_every_profile_has_a_valid_plan_with_all_three_models():
     for name, prof in PROFILES.items():
         assert {m for m, *_ in prof.optim_plan} == {"mlp", "rnn_lstm", "cnn"}, name
         for model, designs, n_seeds, epochs in prof.optim_plan:
-            assert model in models.MODEL_NAMES and optimisers.plan_configs(designs)
+            assert model in networks.MODEL_NAMES and optimisers.plan_configs(designs)
             assert 1 <= n_seeds <= len(prof.seeds) and epochs >= 1
         assert any(n == len(prof.seeds) or n >= 2 for _, _, n, _ in prof.optim_plan), name  # some std
 

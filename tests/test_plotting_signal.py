@@ -9,7 +9,7 @@ from matplotlib.collections import LineCollection, QuadMesh  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
 from mgc_helpers import plotting  # noqa: E402
-from mgc_helpers import spectral as sp  # noqa: E402
+from mgc_helpers.signal import spectral as sp  # noqa: E402
 from mgc_helpers.plotting import signal as ps  # noqa: E402
 
 SR = 22050

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from mgc_helpers import training
-from mgc_helpers.cli import main
-from mgc_helpers.config import FeatureConfig
-from mgc_helpers.predict import default_model_path, find_audio_files, format_report, predict_file, predict_paths
+from mgc_helpers.models import training
+from mgc_helpers.commands.cli import main
+from mgc_helpers.core.config import FeatureConfig
+from mgc_helpers.predict.run import default_model_path, find_audio_files, format_report, predict_file, predict_paths
 
 from _tiny_model import GENRES, SR, TINY, bright_noise, low_tone, train_tiny_model
 
@@ -120,7 +120,7 @@ def test_report_says_what_the_model_was_trained_on(tmp_path, trained, capsys):
         assert "trained on" in format_report(report, fmt=fmt)
     synthetic = training.TrainedModel(model=None, name="cnn", genres=GENRES, config=TINY, seed=0,
                                       history=training.history_frame({}), params={"dataset": "synthetic"})
-    from mgc_helpers.predict import model_caveat
+    from mgc_helpers.predict.run import model_caveat
 
     assert "synthesiser's styles" in model_caveat(synthetic) and "--dataset gtzan" in model_caveat(synthetic)
 
@@ -154,7 +154,7 @@ def test_cli_errors(tmp_path, model_path, capsys):
 
 
 def test_model_from_another_configuration_is_refused(model_path):
-    from mgc_helpers.training import FeatureConfigMismatchError
+    from mgc_helpers.models.training import FeatureConfigMismatchError
 
     with pytest.raises(FeatureConfigMismatchError, match="track_duration"):
         training.load_model(model_path, config=FeatureConfig())

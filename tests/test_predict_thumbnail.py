@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mgc_helpers import retrieval
-from mgc_helpers.predict import PredictionReport, TrackPrediction, format_report
+from mgc_helpers.beyond import retrieval
+from mgc_helpers.predict.run import PredictionReport, TrackPrediction, format_report
 
 GENRES = ("jazz", "rock")
 # a very "jazz" intro, then rock; the track is rock and its most "rock" segment is segment 2 (6-9 s)

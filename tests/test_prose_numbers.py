@@ -189,7 +189,11 @@ def _namespace() -> dict[str, object]:
     import inspect
 
     import mgc_helpers as mgc
-    from mgc_helpers import audio, config, models, optimisers, profiles, spectral, splits, synth, zeroshot  # noqa: F401
+    from mgc_helpers.signal import audio, spectral
+    from mgc_helpers.core import config, profiles
+    from mgc_helpers.models import networks
+    from mgc_helpers.beyond import optimisers, zeroshot
+    from mgc_helpers.data import splits, synth  # noqa: F401
 
     return {"mgc": mgc, "math": math, "inspect": inspect}
 

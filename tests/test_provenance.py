@@ -1,10 +1,10 @@
-"""Fingerprints of the code behind the stored outputs (:mod:`mgc_helpers.provenance`)."""
+"""Fingerprints of the code behind the stored outputs (:mod:`mgc_helpers.book.provenance`)."""
 from __future__ import annotations
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 
-from mgc_helpers import provenance
+from mgc_helpers.book import provenance
 
 
 def test_normalized_source_ignores_prose_and_layout_but_not_code():
@@ -20,37 +20,37 @@ def test_normalized_source_ignores_prose_and_layout_but_not_code():
 
 
 def test_closure_follows_imports_through_modules_and_deferred_imports():
-    closure = provenance.module_closure(["mgc_helpers.chapter"])
+    closure = provenance.module_closure(["mgc_helpers.book.chapter"])
     # chapter imports paths and profiles at the top, datasets, features, splits, training inside functions
-    assert {"mgc_helpers", "mgc_helpers.chapter", "mgc_helpers.paths", "mgc_helpers.profiles",
-            "mgc_helpers.datasets", "mgc_helpers.features", "mgc_helpers.splits", "mgc_helpers.training",
-            "mgc_helpers.models", "mgc_helpers.synth"} <= closure
-    assert "mgc_helpers.cli" not in closure
+    assert {"mgc_helpers", "mgc_helpers.book.chapter", "mgc_helpers.core.paths", "mgc_helpers.core.profiles",
+            "mgc_helpers.data.datasets", "mgc_helpers.data.features", "mgc_helpers.data.splits", "mgc_helpers.models.training",
+            "mgc_helpers.models.networks", "mgc_helpers.data.synth"} <= closure
+    assert "mgc_helpers.commands.cli" not in closure
 
 
 def test_closure_of_the_command_line_holds_every_command():
     """``cli`` loads its subcommands by name (pkgutil), which no import statement shows: a notebook that
     runs ``cli.main(["predict", ...])`` depends on ``commands.predict`` and what it imports."""
-    closure = provenance.module_closure(["mgc_helpers.cli"])
+    closure = provenance.module_closure(["mgc_helpers.commands.cli"])
     commands = {f"mgc_helpers.commands.{p.stem}" for p in
                 (provenance.module_file("mgc_helpers.commands").parent).glob("*.py") if p.stem != "__init__"}
     assert {"mgc_helpers.commands.predict", "mgc_helpers.commands.similar"} <= commands <= closure
-    assert "mgc_helpers.predict" in closure and "mgc_helpers.retrieval" in closure
+    assert "mgc_helpers.predict.run" in closure and "mgc_helpers.beyond.retrieval" in closure
 
 
 def test_notebook_fingerprint_covers_what_it_imports():
     nb = new_notebook()
     nb.cells = [new_code_cell("%matplotlib inline\nfrom mgc_helpers import sounds, plotting\nimport numpy as np"),
-                new_code_cell("from mgc_helpers.spectral import stft")]
+                new_code_cell("from mgc_helpers.signal.spectral import stft")]
     modules = provenance.notebook_modules(nb)
-    assert modules == {"mgc_helpers", "mgc_helpers.sounds", "mgc_helpers.plotting", "mgc_helpers.spectral"}
+    assert modules == {"mgc_helpers", "mgc_helpers.signal.sounds", "mgc_helpers.plotting", "mgc_helpers.signal.spectral"}
     fp = provenance.fingerprint(nb)
-    assert "mgc_helpers.config" in fp["modules"]  # imported by mgc_helpers/__init__.py
-    assert "mgc_helpers.training" not in fp["modules"]
+    assert "mgc_helpers.core.config" in fp["modules"]  # imported by mgc_helpers/__init__.py
+    assert "mgc_helpers.models.training" not in fp["modules"]
     other = nbformat.from_dict(nb)
-    other.cells[1].source = "from mgc_helpers.spectral import   stft  "
+    other.cells[1].source = "from mgc_helpers.signal.spectral import   stft  "
     assert provenance.fingerprint(other) == fp  # layout only
-    other.cells[1].source = "from mgc_helpers.spectral import stft, power_spectrum"
+    other.cells[1].source = "from mgc_helpers.signal.spectral import stft, power_spectrum"
     assert provenance.fingerprint(other)["code"] != fp["code"]
 
 

@@ -9,7 +9,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from mgc_helpers import cli, compute, reproduce as R
+from mgc_helpers.commands import cli
+from mgc_helpers.core import compute
+from mgc_helpers.book import reproduce as R
 
 KERNELSPEC = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
 

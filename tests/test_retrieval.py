@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from mgc_helpers import retrieval as R
-from mgc_helpers import training
-from mgc_helpers.audio import AudioError
-from mgc_helpers.splits import make_split
+from mgc_helpers.beyond import retrieval as R
+from mgc_helpers.models import training
+from mgc_helpers.signal.audio import AudioError
+from mgc_helpers.data.splits import make_split
 
 from test_baseline import TINY, genre_segments
 

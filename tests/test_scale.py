@@ -15,12 +15,13 @@ import soundfile as sf
 from _tiny_model import SR, TINY, bright_noise, low_tone, train_tiny_model
 from test_features import SMALL, gtzan  # noqa: F401  # the fixture of a tiny GTZAN copy with every kind of bad file
 
-from mgc_helpers import predict, training
-from mgc_helpers.audio import AudioError, SegmentStream, load_song
-from mgc_helpers.cli import main
-from mgc_helpers.features import extract_features
-from mgc_helpers.mfcc_fast import mfcc_segments
-from mgc_helpers.predict import StreamingWriter, file_mfcc, predict_file, predict_paths
+from mgc_helpers.predict import run as predict
+from mgc_helpers.models import training
+from mgc_helpers.signal.audio import AudioError, SegmentStream, load_song
+from mgc_helpers.commands.cli import main
+from mgc_helpers.data.features import extract_features
+from mgc_helpers.signal.mfcc_fast import mfcc_segments
+from mgc_helpers.predict.run import StreamingWriter, file_mfcc, predict_file, predict_paths
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +104,7 @@ def test_files_are_handed_out_at_most_a_window_ahead_of_the_model():
     """Results that run ahead of a slow model wait in memory: over a library that was gigabytes."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from mgc_helpers.predict import _in_order
+    from mgc_helpers.predict.run import _in_order
 
     submitted, ahead = [], []
     with ThreadPoolExecutor(2) as pool:
@@ -123,7 +124,7 @@ def test_an_interrupted_parallel_run_stops_quietly_and_leaves_joblib_working(mus
 
     from joblib import Parallel, delayed, parallel_config
 
-    from mgc_helpers.compute import run_parallel
+    from mgc_helpers.core.compute import run_parallel
 
     thread_errors = []
     monkeypatch.setattr(threading, "excepthook", thread_errors.append)
@@ -215,7 +216,7 @@ def test_report_is_written_file_by_file_and_a_rerun_resumes(music, model_path, t
 
 
 def test_streamed_rows_match_the_whole_report(music, trained, tmp_path):
-    from mgc_helpers.predict import format_report
+    from mgc_helpers.predict.run import format_report
 
     with StreamingWriter(tmp_path / "r.csv", fmt="csv", model=trained.describe()) as writer:
         report = predict_paths([music], trained, on_result=writer.write)

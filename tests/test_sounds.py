@@ -1,9 +1,9 @@
-"""Tests of mgc_helpers.sounds: lengths, dtype, pitch, determinism, errors."""
+"""Tests of mgc_helpers.signal.sounds: lengths, dtype, pitch, determinism, errors."""
 import numpy as np
 import pytest
 
-from mgc_helpers import sounds
-from mgc_helpers.spectral import power_spectrum
+from mgc_helpers.signal import sounds
+from mgc_helpers.signal.spectral import power_spectrum
 
 SR = 22050
 

@@ -1,11 +1,11 @@
-"""Tests of mgc_helpers.spectral: known answers and agreement with librosa."""
+"""Tests of mgc_helpers.signal.spectral: known answers and agreement with librosa."""
 import librosa
 import numpy as np
 import pytest
 import scipy.signal
 
-from mgc_helpers import spectral as sp
-from mgc_helpers.config import PAPER_CONFIG
+from mgc_helpers.signal import spectral as sp
+from mgc_helpers.core.config import PAPER_CONFIG
 
 SR = 22050
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mgc_helpers.config import GENRES
-from mgc_helpers.segments import SegmentSet
-from mgc_helpers.gtzan_lists import gtzan_artists, normalise_gtzan_name, read_gtzan_list
-from mgc_helpers.splits import PROTOCOLS, Split, make_split
+from mgc_helpers.core.config import GENRES
+from mgc_helpers.data.segments import SegmentSet
+from mgc_helpers.data.gtzan_lists import gtzan_artists, normalise_gtzan_name, read_gtzan_list
+from mgc_helpers.data.splits import PROTOCOLS, Split, make_split
 
 
 def random_segments(*, genres=GENRES, tracks_per_genre=12, segments_per_track=3, tracks_per_artist=2,

@@ -1,7 +1,7 @@
 """The stored notebooks are the default run's outputs, and say so; stale outputs fail here.
 
 ``mgc reproduce --update-stored`` stamps every notebook with the run's parameters and a fingerprint
-of the code its outputs depend on (:mod:`mgc_helpers.provenance`). These tests recompute the
+of the code its outputs depend on (:mod:`mgc_helpers.book.provenance`). These tests recompute the
 fingerprints from the checked-out code: a change to a module a chapter imports (or to its cells)
 without refreshing the stored outputs fails with the modules named and the command to run.
 """
@@ -12,8 +12,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from mgc_helpers import provenance
-from mgc_helpers.reproduce import list_notebooks
+from mgc_helpers.book import provenance
+from mgc_helpers.book.reproduce import list_notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = list_notebooks(ROOT)
@@ -58,10 +58,10 @@ def test_a_changed_module_or_cell_is_named():
     nb = nbformat.read(str(path), as_version=4)
     provenance.stamp(nb, DEFAULT_RUN)
     assert provenance.stale_reasons(nb, expected=DEFAULT_RUN) == []
-    nb.metadata["mgc_book"]["fingerprint"]["modules"]["mgc_helpers.training"] = "0" * 16
+    nb.metadata["mgc_book"]["fingerprint"]["modules"]["mgc_helpers.models.training"] = "0" * 16
     nb.cells[-2].source += "\nprint('changed')"
     reasons = provenance.stale_reasons(nb, expected=DEFAULT_RUN)
-    assert reasons == ["its code cells changed", "the code of mgc_helpers.training changed"]
+    assert reasons == ["its code cells changed", "the code of mgc_helpers.models.training changed"]
     assert provenance.stale_reasons(nb, expected={"profile": "quick"})[0].startswith("its outputs come from profile")
     del nb.metadata["mgc_book"]
     assert provenance.stale_reasons(nb) == ["it has no record of what produced its outputs"]
@@ -69,7 +69,7 @@ def test_a_changed_module_or_cell_is_named():
 
 def test_outputs_made_with_other_tensorflow_kernels_are_stale(monkeypatch):
     """oneDNN's kernels round differently from Eigen's: a run with them flipped is not the default run."""
-    from mgc_helpers import compute
+    from mgc_helpers.core import compute
 
     path = ROOT / "notebooks" / "09_cnn.ipynb"
     nb = nbformat.read(str(path), as_version=4)

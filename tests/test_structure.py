@@ -2,7 +2,7 @@
 
 Every module of :mod:`mgc_helpers` is parsed with :mod:`ast`; every ``import`` and ``from``
 statement counts, wherever it stands (inside functions, under ``if TYPE_CHECKING:``), with
-relative imports resolved (:func:`mgc_helpers.provenance._imports`). An import of a module's own
+relative imports resolved (:func:`mgc_helpers.book.provenance._imports`). An import of a module's own
 parent package is left out: Python runs a parent package before any of its modules anyway, so it
 is not a choice the module makes. The graph of what is left must have no cycle, so that the
 package reads from configuration and audio up to the commands.
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import mgc_helpers
 
-from mgc_helpers.provenance import PACKAGE, _imports
+from mgc_helpers.book.provenance import PACKAGE, _imports
 
 SRC = Path(__file__).resolve().parents[1] / "src" / PACKAGE
 
@@ -67,9 +67,9 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 def test_the_graph_sees_every_kind_of_import():
     graph = module_graph()
-    assert "mgc_helpers.features" in graph and "mgc_helpers.synth.dataset" in graph
+    assert "mgc_helpers.data.features" in graph and "mgc_helpers.data.synth.dataset" in graph
     # a relative import, and one made inside a function
-    assert "mgc_helpers.config" in graph["mgc_helpers.features"]
+    assert "mgc_helpers.core.config" in graph["mgc_helpers.data.features"]
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": set()}) is None
 

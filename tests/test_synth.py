@@ -1,4 +1,4 @@
-"""Tests of the synthetic GTZAN-shaped dataset (mgc_helpers.synth) and ``mgc synth``."""
+"""Tests of the synthetic GTZAN-shaped dataset (mgc_helpers.data.synth) and ``mgc synth``."""
 from __future__ import annotations
 
 import json
@@ -10,13 +10,11 @@ import pytest
 import soundfile as sf
 from scipy import signal
 
-from mgc_helpers.cli import main as mgc_main
-from mgc_helpers.config import GENRES
-from mgc_helpers.synth import (GENRE_STYLES, INSTRUMENTS, N_ARTISTS, artist_for_clip, artist_ids,
-                               artist_palette, artists_table, clip_seed, generate_dataset,
-                               parse_chord, plan_clip, render_clip, styles_table, synthetic_dir)
-from mgc_helpers.synth import instruments as ins
-from mgc_helpers.synth.render import SCALES, fit_pattern, progression_mode, voicing
+from mgc_helpers.commands.cli import main as mgc_main
+from mgc_helpers.core.config import GENRES
+from mgc_helpers.data.synth import GENRE_STYLES, INSTRUMENTS, N_ARTISTS, artist_for_clip, artist_ids, artist_palette, artists_table, clip_seed, generate_dataset, parse_chord, plan_clip, render_clip, styles_table, synthetic_dir
+from mgc_helpers.data.synth import instruments as ins
+from mgc_helpers.data.synth.render import SCALES, fit_pattern, progression_mode, voicing
 
 CLIPS, SECONDS, SR = 2, 4.0, 22050
 
@@ -315,7 +313,7 @@ def test_bad_arguments(tmp_path):
     gtzan = tmp_path / "gtzan" / "genres_original" / "blues"
     gtzan.mkdir(parents=True)
     (gtzan / "blues.00000.wav").write_bytes(b"precious")
-    with pytest.raises(OSError, match="already holds audio not written by mgc_helpers.synth"):
+    with pytest.raises(OSError, match="already holds audio not written by mgc_helpers.data.synth"):
         generate_dataset(tmp_path / "gtzan", clips_per_genre=1, duration=1.0, n_jobs=1)
     assert (gtzan / "blues.00000.wav").read_bytes() == b"precious"
 

@@ -1,12 +1,12 @@
 """The synthesiser's output, pinned by SHA-256 checksums (recorded before the refactor of issue 10).
 
-Refactoring ``mgc_helpers.synth`` must not change a single sample: the random draws have to happen
+Refactoring ``mgc_helpers.data.synth`` must not change a single sample: the random draws have to happen
 in the same order and the arithmetic has to stay the same. Four fingerprints guard that:
 
 * the plans (every random decision and the whole score) of all 60 artists with several seeds, and
   the 60 artist palettes: pure Python and numpy's random generator, the same on every machine;
 * the files ``mgc synth`` writes (16-bit WAV, ``metadata.csv``, ``synth.json``);
-* the float32 samples of single clips from :func:`~mgc_helpers.synth.render_clip` (several genres,
+* the float32 samples of single clips from :func:`~mgc_helpers.data.synth.render_clip` (several genres,
   artists, seeds, lengths and sample rates). numpy computes ``exp``, ``sin`` and ``tanh`` with
   different SIMD code on CPUs with and without AVX-512, which moves the last bit of some float32
   samples (never, in the clips below, a 16-bit sample), so these checksums are recorded per CPU
@@ -29,8 +29,8 @@ import numpy as np
 import pytest
 import scipy
 
-from mgc_helpers.config import GENRES
-from mgc_helpers.synth import artist_ids, artist_palette, plan_clip, render_clip
+from mgc_helpers.core.config import GENRES
+from mgc_helpers.data.synth import artist_ids, artist_palette, plan_clip, render_clip
 
 #: (genre, artist, seed, duration, sample rate) of the single clips.
 CLIPS = [
@@ -158,7 +158,7 @@ def clip_checksums() -> dict[str, str]:
 
 def dataset_checksums(root: Path) -> dict[str, str]:
     """Write a small dataset with ``mgc synth`` and hash every file in it."""
-    from mgc_helpers.cli import main as mgc_main
+    from mgc_helpers.commands.cli import main as mgc_main
 
     argv = ["synth", str(root), "--clips-per-genre", "2", "--duration", "2", "--seed", "3", "--jobs", "1",
             "--no-progress"]

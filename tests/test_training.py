@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mgc_helpers.config import FeatureConfig
-from mgc_helpers.segments import SegmentSet
-from mgc_helpers.splits import Split
-from mgc_helpers import training
+from mgc_helpers.core.config import FeatureConfig
+from mgc_helpers.data.segments import SegmentSet
+from mgc_helpers.data.splits import Split
+from mgc_helpers.models import training
 
 #: 3-s clips in 10 segments -> 13 frames of 13 MFCCs: small enough for fast tests, big enough for the CNN.
 TINY = FeatureConfig(track_duration=3.0)

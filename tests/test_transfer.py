@@ -1,4 +1,4 @@
-"""Transfer learning (mgc_helpers.transfer): the probe, the zero-shot model, the grid, probe files, mgc predict."""
+"""Transfer learning (mgc_helpers.beyond.transfer): the probe, the zero-shot model, the grid, probe files, mgc predict."""
 from __future__ import annotations
 
 import json
@@ -9,11 +9,12 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from mgc_helpers import experiments, musicnn, transfer
-from mgc_helpers.cli import main
-from mgc_helpers.config import GENRES, PAPER_CONFIG
-from mgc_helpers.segments import SegmentSet
-from mgc_helpers.zeroshot import UNNAMED_GENRES
+from mgc_helpers.models import experiments
+from mgc_helpers.beyond import musicnn, transfer
+from mgc_helpers.commands.cli import main
+from mgc_helpers.core.config import GENRES, PAPER_CONFIG
+from mgc_helpers.data.segments import SegmentSet
+from mgc_helpers.beyond.zeroshot import UNNAMED_GENRES
 
 SR = 16000
 

@@ -10,11 +10,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..cli import positive_int
+from .common import positive_int
 
 DESCRIPTION = """\
 Compute the paper's MFCC segments (13 x 130 per 3-s segment, 10 segments per 30-s clip) for every
-clip of DATA_DIR: a synthetic dataset made by mgc_helpers.synth, or a GTZAN copy (the folder holding
+clip of DATA_DIR: a synthetic dataset made by mgc_helpers.data.synth, or a GTZAN copy (the folder holding
 genres_original/ or genres/, or the genre folders themselves). Results are cached (a second run
 takes seconds); unreadable, too short and silent clips are reported, never dropped silently.
 """
@@ -60,7 +60,7 @@ def dask_client(scheduler: str | None, jobs: int | None) -> Iterator[None]:
 
     Shared by ``mgc extract`` and ``mgc predict``.
     """
-    from ..cli import CommandError
+    from .common import CommandError
 
     try:
         from distributed import Client, LocalCluster
@@ -82,7 +82,7 @@ def dask_client(scheduler: str | None, jobs: int | None) -> Iterator[None]:
 
 
 def _check_output(value: str | None, suffix: str | None, option: str) -> Path | None:
-    from ..cli import CommandError
+    from .common import CommandError
 
     if value is None:
         return None
@@ -97,9 +97,9 @@ def _check_output(value: str | None, suffix: str | None, option: str) -> Path | 
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..cli import CommandError
-    from ..datasets import DatasetError, load_dataset
-    from ..features import extract_features
+    from .common import CommandError
+    from ..data.datasets import DatasetError, load_dataset
+    from ..data.features import extract_features
 
     start = time.perf_counter()
     out = _check_output(args.out, ".npz", "--out")

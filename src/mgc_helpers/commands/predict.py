@@ -7,11 +7,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..cli import positive_int
+from .common import positive_int
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..model_files import TrainedModel
-    from ..predict import PredictionReport
+    from ..models.model_files import TrainedModel
+    from ..predict.run import PredictionReport
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -26,12 +26,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="trained model (.keras, with its .json beside it); default: the default profile's "
                              "CNN, results/default/models/cnn.keras (made by `mgc reproduce`). `--model musicnn`: "
                              "the pretrained musicnn tagger (Million Song Dataset tags, zero-shot genre; see "
-                             "mgc_helpers.zeroshot). `--model PATH.npz`: a linear probe on musicnn's embedding, "
+                             "mgc_helpers.beyond.zeroshot). `--model PATH.npz`: a linear probe on musicnn's embedding, "
                              "saved by chapter 13 as results/<run>/models/musicnn_probe.npz")
     parser.add_argument("--engine", choices=("numpy", "keras"), default="numpy",
                         help="what runs a trained .keras model: numpy (default; the same weights and equations "
                              "without importing TensorFlow, so a long recording needs little memory; see "
-                             "mgc_helpers.inference) or keras (TensorFlow)")
+                             "mgc_helpers.models.inference) or keras (TensorFlow)")
     parser.add_argument("--top", type=int, default=3, help="how many genres to show per track (default 3)")
     parser.add_argument("--segments", action="store_true",
                         help="also show each 3-second segment's genre, and the track's thumbnail (the segment "
@@ -53,8 +53,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..cli import CommandError, write_report
-    from ..predict import default_model_path, format_report, model_caveat
+    from .common import CommandError, write_report
+    from ..predict.run import default_model_path, format_report, model_caveat
 
     if args.model is not None and str(args.model) == "musicnn":  # the pretrained tagger, zero-shot
         return run_musicnn(args)
@@ -69,8 +69,8 @@ def run(args: argparse.Namespace) -> int:
     why = "given with --model" if args.model is not None else "the default: the default profile's CNN"
     import zipfile
 
-    from ..inference import UnsupportedModelError
-    from ..model_files import FeatureConfigMismatchError, load_model
+    from ..models.inference import UnsupportedModelError
+    from ..models.model_files import FeatureConfigMismatchError, load_model
 
     if Path(model_path).is_file() and not zipfile.is_zipfile(model_path):
         raise CommandError(f"cannot load model {model_path}: not a .keras archive (a zip file)")
@@ -98,8 +98,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _predict_streamed(args: argparse.Namespace, trained: TrainedModel) -> PredictionReport:
     """predict_paths with the chosen workers; csv/jsonl to --output file by file, resuming a partial one."""
-    from ..cli import CommandError
-    from ..predict import StreamingWriter, predict_paths
+    from .common import CommandError
+    from ..predict.run import StreamingWriter, predict_paths
     from .extract import dask_client
 
     writer = None
@@ -128,11 +128,11 @@ def _predict_streamed(args: argparse.Namespace, trained: TrainedModel) -> Predic
 
 
 def run_musicnn(args: argparse.Namespace) -> int:
-    """``mgc predict --model musicnn``: the pretrained tagger, zero-shot (:mod:`mgc_helpers.zeroshot`)."""
+    """``mgc predict --model musicnn``: the pretrained tagger, zero-shot (:mod:`mgc_helpers.beyond.zeroshot`)."""
     import sys
 
-    from ..cli import CommandError, write_report
-    from ..zeroshot import MODEL_NOTE, format_report, predict_paths
+    from .common import CommandError, write_report
+    from ..beyond.zeroshot import MODEL_NOTE, format_report, predict_paths
 
     if args.top < 1:
         raise CommandError(f"--top must be at least 1, got {args.top}")
@@ -147,10 +147,10 @@ def run_musicnn(args: argparse.Namespace) -> int:
 
 
 def run_probe(args: argparse.Namespace) -> int:
-    """``mgc predict --model PATH.npz``: a linear probe on musicnn's embedding (:mod:`mgc_helpers.transfer`)."""
-    from ..cli import CommandError, write_report
-    from ..predict import format_report
-    from ..transfer import ProbeFileError, load_probe, predict_paths
+    """``mgc predict --model PATH.npz``: a linear probe on musicnn's embedding (:mod:`mgc_helpers.beyond.transfer`)."""
+    from .common import CommandError, write_report
+    from ..predict.run import format_report
+    from ..beyond.transfer import ProbeFileError, load_probe, predict_paths
 
     if args.top < 1:
         raise CommandError(f"--top must be at least 1, got {args.top}")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..cli import non_negative_int, positive_int
+from .common import non_negative_int, positive_int
 
 DESCRIPTION = """\
 Re-run the book: execute notebooks 01-10 (and later chapters listed in _toc.yml) in order with
@@ -26,7 +26,7 @@ examples:
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    from ..profiles import PROFILES
+    from ..core.profiles import PROFILES
 
     parser = subparsers.add_parser(
         "reproduce", help="execute all chapters with papermill and build the book",
@@ -51,8 +51,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..cli import CommandError
-    from ..reproduce import NotebookFailed, ReproduceError, reproduce
+    from .common import CommandError
+    from ..book.reproduce import NotebookFailed, ReproduceError, reproduce
 
     try:
         result = reproduce(dataset=args.dataset, data_dir=args.data_dir, profile=args.profile,

@@ -1,6 +1,6 @@
 """``mgc spread`` (maintainers): measure the spread of every glued result over seeds, for the guards.
 
-Explained in ``10_results.ipynb`` ("How the results are guarded") and :mod:`mgc_helpers.spread`.
+Explained in ``10_results.ipynb`` ("How the results are guarded") and :mod:`mgc_helpers.book.spread`.
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from .. import spread
+from ..book import spread
 
 DESCRIPTION = """\
 Run the data chapters (06-14) of the book once per seed of a profile on the embedded dataset, read
@@ -45,9 +45,9 @@ def measure(profile: str, seeds: Sequence[int], *, chapters: Iterable[str] = spr
     Returns
     -------
     dict
-        ``{seed: {notebook stem: {name: value}}}``, ready for :func:`mgc_helpers.spread.write_spread`.
+        ``{seed: {notebook stem: {name: value}}}``, ready for :func:`mgc_helpers.book.spread.write_spread`.
     """
-    from ..reproduce import reproduce
+    from ..book.reproduce import reproduce
 
     selection = ",".join(chapters)
     measured: Measured = {}
@@ -79,8 +79,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..cli import CommandError
-    from ..reproduce import ReproduceError
+    from .common import CommandError
+    from ..book.reproduce import ReproduceError
 
     try:
         measured = measure(args.profile, args.seeds, log=lambda line: print(line, flush=True))

@@ -9,7 +9,7 @@ import math
 import os
 from pathlib import Path
 
-from ..cli import non_negative_int, positive_int
+from .common import non_negative_int, positive_int
 
 DESCRIPTION = """\
 Write the book's synthetic genre dataset into OUT in GTZAN's layout:
@@ -54,8 +54,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..cli import CommandError
-    from ..synth import generate_dataset
+    from .common import CommandError
+    from ..data.synth import generate_dataset
 
     out = Path(args.out).expanduser()
     if out.exists() and not out.is_dir():

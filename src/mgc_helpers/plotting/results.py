@@ -120,7 +120,7 @@ def plot_learning_curves(curves: Mapping[str, pd.DataFrame], *, ax: Axes | None 
     ----------
     curves : mapping of str to DataFrame
         Legend name -> frame with columns ``epoch``, ``mean`` and ``std`` (NaN for a single seed: no band),
-        as :func:`mgc_helpers.optimisers.mean_curves` returns them.
+        as :func:`mgc_helpers.beyond.optimisers.mean_curves` returns them.
     ylabel : str
     band : bool
         Shade mean ± std.

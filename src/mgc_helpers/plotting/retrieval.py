@@ -22,7 +22,7 @@ __all__ = ["plot_embedding_map"]
 def plot_embedding_map(coords: np.ndarray, labels: np.ndarray, genres: Sequence[str], *, ax: Axes | None = None,
                        highlight: Sequence[int] | None = None, title: str | None = None,
                        size: float = 14.0) -> tuple[Figure, Axes, PathCollection]:
-    """Tracks as points of a 2-D map (from :func:`mgc_helpers.retrieval.map_2d`), coloured by genre.
+    """Tracks as points of a 2-D map (from :func:`mgc_helpers.beyond.retrieval.map_2d`), coloured by genre.
 
     Explained in ``14_retrieval.ipynb``.
 

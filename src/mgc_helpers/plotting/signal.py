@@ -12,7 +12,7 @@ import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.ticker import FuncFormatter
 
-from ..config import PAPER_CONFIG
+from ..core.config import PAPER_CONFIG
 from .style import STYLE, new_axes
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -105,7 +105,7 @@ def plot_spectrum(frequencies: np.ndarray, power: np.ndarray, *, ax: Axes | None
     Parameters
     ----------
     frequencies, power : np.ndarray
-        Output of :func:`mgc_helpers.spectral.power_spectrum`.
+        Output of :func:`mgc_helpers.signal.spectral.power_spectrum`.
     db : bool
         Plot :math:`10 \\log_{10}(P / \\max P)` (clipped ``top_db`` below 0) instead of ``P``.
     fmin, fmax : float
@@ -119,7 +119,7 @@ def plot_spectrum(frequencies: np.ndarray, power: np.ndarray, *, ax: Axes | None
 
     Explained in ``02_fft.ipynb``.
     """
-    from ..spectral import to_db
+    from ..signal.spectral import to_db
 
     frequencies, power = np.asarray(frequencies), np.asarray(power)
     if frequencies.shape != power.shape:
@@ -169,7 +169,7 @@ def plot_spectrogram(S_db: np.ndarray, *, sr: float = _SR, hop_length: int = _HO
 
     Explained in ``03_stft.ipynb`` and ``04_log_mel.ipynb``.
     """
-    from ..spectral import fft_frequencies, hz_to_mel
+    from ..signal.spectral import fft_frequencies, hz_to_mel
 
     S_db = np.asarray(S_db)
     if S_db.ndim != 2:
@@ -227,7 +227,7 @@ def plot_filterbank(fb: np.ndarray, *, sr: float = _SR, n_fft: int | None = None
     ----------
     fb : np.ndarray
         Filter bank of shape ``(n_mels, 1 + n_fft // 2)`` from
-        :func:`mgc_helpers.spectral.mel_filterbank`.
+        :func:`mgc_helpers.signal.spectral.mel_filterbank`.
     every : int
         Draw every ``every``-th filter (128 filters are hard to tell apart).
     fmax : float or None
@@ -241,7 +241,7 @@ def plot_filterbank(fb: np.ndarray, *, sr: float = _SR, n_fft: int | None = None
 
     Explained in ``04_log_mel.ipynb``.
     """
-    from ..spectral import fft_frequencies
+    from ..signal.spectral import fft_frequencies
 
     fb = np.asarray(fb)
     if fb.ndim != 2:
