@@ -86,11 +86,11 @@ def main(argv=None) -> int:
     if args.data:
         root = Path(args.data)
     else:
-        from mgc_helpers.data import synth
+        from mgc_helpers.data.synth.dataset import generate_dataset, synthetic_dir
 
-        root = synth.synthetic_dir(paths.data_dir(args.data_dir), clips_per_genre=args.clips_per_genre, seed=0)
+        root = synthetic_dir(paths.data_dir(args.data_dir), clips_per_genre=args.clips_per_genre, seed=0)
         start = time.perf_counter()
-        synth.generate_dataset(root, clips_per_genre=args.clips_per_genre, seed=0, progress=True)
+        generate_dataset(root, clips_per_genre=args.clips_per_genre, seed=0, progress=True)
         print(f"synthetic dataset {root}: ready in {time.perf_counter() - start:.1f} s (generated once, then reused)")
     dataset = load_dataset(root)
     audio_s = len(dataset.tracks) * 30.0

@@ -85,7 +85,8 @@ def write_long_file(path: Path, clips: list[Path], minutes: float) -> float:
 
 
 def run_folder(songs: Path, trained, *, n_jobs: int, out: Path):
-    from mgc_helpers.predict.run import StreamingWriter, predict_paths
+    from mgc_helpers.predict.report import StreamingWriter
+    from mgc_helpers.predict.run import predict_paths
 
     out.unlink(missing_ok=True)
     start = time.perf_counter()
@@ -114,11 +115,11 @@ def main(argv=None) -> int:
         work.mkdir(parents=True, exist_ok=True)
         songs = args.songs
         if songs is None:
-            from mgc_helpers.data import synth
+            from mgc_helpers.data.synth.dataset import generate_dataset
 
             songs = work / f"synthetic-{args.clips_per_genre}x30s-seed0"
             start = time.perf_counter()
-            synth.generate_dataset(songs, clips_per_genre=args.clips_per_genre, seed=0, progress=True)
+            generate_dataset(songs, clips_per_genre=args.clips_per_genre, seed=0, progress=True)
             print(f"songs: {songs} ready in {time.perf_counter() - start:.0f} s (written once, then reused)")
         trained = load_model(args.model, engine="numpy")  # as `mgc predict` runs it
         print(f"model: {args.model} ({trained.describe()}); {os.cpu_count()} CPU(s), "

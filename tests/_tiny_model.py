@@ -9,12 +9,12 @@ from pathlib import Path
 
 import numpy as np
 
-from mgc_helpers.models import training
-from mgc_helpers.signal.audio import segment_signal
 from mgc_helpers.core.config import FeatureConfig
-from mgc_helpers.signal.mfcc_fast import mfcc_segments
 from mgc_helpers.data.segments import SegmentSet
 from mgc_helpers.data.splits import Split
+from mgc_helpers.models import training
+from mgc_helpers.signal.audio import segment_signal
+from mgc_helpers.signal.mfcc_fast import mfcc_segments
 
 TINY = FeatureConfig(track_duration=3.0)
 SR = TINY.sample_rate

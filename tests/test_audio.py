@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from mgc_helpers.signal.audio import AudioError, audio_info, load_audio, segment_signal
 from mgc_helpers.core.config import PAPER_CONFIG, FeatureConfig
+from mgc_helpers.signal.audio import AudioError, audio_info, load_audio, segment_signal
 
 
 def _write(path, y, sr, subtype="PCM_16"):

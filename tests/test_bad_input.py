@@ -14,12 +14,13 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from mgc_helpers.data import features
 from mgc_helpers.commands.cli import main
 from mgc_helpers.core.config import FeatureConfig
-from mgc_helpers.data.datasets import DatasetError, load_dataset, prepare_dataset
-from mgc_helpers.data.features import CacheWarning, extract_features
 from mgc_helpers.core.profiles import get_profile
+from mgc_helpers.data import features
+from mgc_helpers.data.datasets import DatasetError, load_dataset, prepare_dataset
+from mgc_helpers.data.features import extract_features
+from mgc_helpers.data.trackmap import CacheWarning
 
 ROOT = Path(__file__).resolve().parents[1]
 SR = 22050
@@ -144,19 +145,19 @@ def test_R12_non_finite_samples_are_skipped(extracted):
 
 def test_R13_interrupted_extraction_resumes(messy, tmp_path, monkeypatch):
     ds = load_dataset(messy)
-    real, calls = features._extract_chunk, []
+    real, calls = features.extract_track, []
 
-    def interrupted(number, items, config):
-        calls.append(number)
-        if len(calls) == 2:
+    def interrupted(path, *, config):
+        calls.append(path)
+        if len(calls) == 4:  # the first track of the second chunk
             raise KeyboardInterrupt
-        return real(number, items, config)
+        return real(path, config=config)
 
-    monkeypatch.setattr(features, "_extract_chunk", interrupted)
+    monkeypatch.setattr(features, "extract_track", interrupted)
     with pytest.raises(KeyboardInterrupt):
         extract_features(ds, config=SMALL, cache_dir=tmp_path / "c", n_jobs=1, chunk_size=3)
     assert not list((tmp_path / "c").glob("*.npz")), "no final cache file from an interrupted run"
-    monkeypatch.setattr(features, "_extract_chunk", real)
+    monkeypatch.setattr(features, "extract_track", real)
     resumed = extract_features(ds, config=SMALL, cache_dir=tmp_path / "c", n_jobs=1, chunk_size=3)
     assert resumed.info["cache"] == "resumed" and resumed.info["chunks_reused"] == 1
     fresh = extract_features(ds, config=SMALL, cache=False, n_jobs=1)
@@ -264,12 +265,12 @@ def test_R21_no_default_model_is_an_error_not_another_model(tmp_path, capsys, mo
 
 
 def test_R22_embedding_extraction_reports_bad_files(messy, tmp_path):
-    from mgc_helpers.beyond import musicnn
+    from mgc_helpers.beyond import embedding, musicnn
 
     base = messy / "genres_original"
     write(base / "metal" / "metal.00006.wav", tone(0.01))  # 10 ms: shorter than one 32-ms window
     ds = load_dataset(messy)
-    emb = musicnn.embed_dataset(ds, cache_dir=tmp_path / "cache", n_jobs=1)
+    emb = embedding.embed_dataset(ds, cache_dir=tmp_path / "cache", n_jobs=1)
     skipped, warned = _reasons(emb.skipped), _reasons(emb.warnings)
     assert "NaN or infinite" in skipped["metal.00003.wav"]                                 # R12
     assert "too short" in skipped["metal.00006.wav"]
@@ -294,22 +295,22 @@ def test_R22_embedding_extraction_reports_bad_files(messy, tmp_path):
 def test_R23_embedding_cache_of_other_files_is_not_reused(messy, tmp_path):
     import warnings
 
-    from mgc_helpers.beyond import musicnn
+    from mgc_helpers.beyond import embedding
 
     ds = load_dataset(messy)
-    first = musicnn.embed_dataset(ds, cache_dir=tmp_path / "cache", n_jobs=1)
+    first = embedding.embed_dataset(ds, cache_dir=tmp_path / "cache", n_jobs=1)
     assert first.info["cache"] == "miss"
-    again = musicnn.embed_dataset(ds, cache_dir=tmp_path / "cache", n_jobs=1)
+    again = embedding.embed_dataset(ds, cache_dir=tmp_path / "cache", n_jobs=1)
     assert again.info["cache"] == "hit" and np.array_equal(again.patch_X, first.patch_X)
     assert _reasons(again.warnings) == _reasons(first.warnings)
     Path(again.info["cache_file"]).write_bytes(b"not an npz")
     with pytest.warns(CacheWarning, match="unusable"):
-        rebuilt = musicnn.embed_dataset(ds, cache_dir=tmp_path / "cache", n_jobs=1)
+        rebuilt = embedding.embed_dataset(ds, cache_dir=tmp_path / "cache", n_jobs=1)
     assert rebuilt.info["cache"] == "rebuilt" and np.allclose(rebuilt.X, first.X, atol=1e-6)
     write(messy / "genres_original" / "blues" / "blues.00001.wav", tone(6.0, f=500.0))  # a changed file
     with warnings.catch_warnings():
         warnings.simplefilter("error", CacheWarning)
-        changed = musicnn.embed_dataset(load_dataset(messy), cache_dir=tmp_path / "cache", n_jobs=1)
+        changed = embedding.embed_dataset(load_dataset(messy), cache_dir=tmp_path / "cache", n_jobs=1)
     assert changed.info["cache"] == "miss" and changed.info["cache_file"] != first.info["cache_file"]
 
 

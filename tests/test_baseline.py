@@ -5,12 +5,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mgc_helpers.models import baseline as B
-from mgc_helpers.models import evaluation as E
-from mgc_helpers.models import experiments as X
 from mgc_helpers.core.config import FeatureConfig
 from mgc_helpers.data.segments import SegmentSet
 from mgc_helpers.data.splits import make_split
+from mgc_helpers.models import baseline as B
+from mgc_helpers.models import evaluation as E
+from mgc_helpers.models import experiments as X
 
 #: 3-s clips in 10 segments -> 13 frames of 13 MFCCs (as in test_training.py).
 TINY = FeatureConfig(track_duration=3.0)

@@ -27,7 +27,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-
 from _book_build import built_book, html_pages
 
 pytestmark = pytest.mark.slow

@@ -14,7 +14,6 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-
 from _book_build import ROOT, built_book, html_pages
 
 pytestmark = pytest.mark.slow
@@ -67,7 +66,7 @@ class _References(HTMLParser):
             elif tag == "meta" and name == "content":
                 if (attrs.get("http-equiv") or "").lower() == "refresh" and "url=" in value.lower():
                     self.resources.append(("<meta refresh>", value.split("=", 1)[1].strip()))
-            elif name in URL_ATTRIBUTES or name.startswith("data-") and EXTERNAL.match(value):
+            elif name in URL_ATTRIBUTES or (name.startswith("data-") and EXTERNAL.match(value)):
                 urls = [part.split()[0] for part in value.split(",") if part.strip()] if name == "srcset" else [value]
                 self.resources += [(f"<{tag} {name}>", u) for u in urls]
         if tag in ("script", "style"):

@@ -7,8 +7,8 @@ import nbformat
 import pytest
 
 from mgc_helpers.book import chapter
+from mgc_helpers.book.execute import notebook_parameters
 from mgc_helpers.core import paths
-from mgc_helpers.book.reproduce import notebook_parameters
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_CHAPTERS = sorted((ROOT / "notebooks").glob("[01][0-9]_*.ipynb"))[5:]  # 06 onwards

@@ -20,10 +20,11 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from mgc_helpers.data import synth
-from mgc_helpers.core.config import GENRES
 from mgc_helpers.book.reproduce import reproduce
+from mgc_helpers.core.config import GENRES
 from mgc_helpers.data.gtzan_lists import gtzan_artists
+from mgc_helpers.data.synth.artists import artist_ids
+from mgc_helpers.data.synth.render import render_clip
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIPS_PER_GENRE = 8
@@ -61,7 +62,7 @@ def gtzan_copy(tmp_path_factory) -> Path:
                 path.write_bytes(b"RIFF\x00\x00\x00\x00WAVEdata" + bytes(64))  # unreadable, like the real one
                 continue
             seconds = 12.0 if track == "blues.00000" else 45.0 if (genre, k) == ("rock", 1) else 30.0
-            y = synth.render_clip(genre, artist=synth.artist_ids(genre)[k % 6], seed=1000 + k, duration=seconds)
+            y = render_clip(genre, artist=artist_ids(genre)[k % 6], seed=1000 + k, duration=seconds)
             sf.write(path, y, 22050, subtype="PCM_16")
     return root
 

@@ -6,10 +6,9 @@ import time
 
 import pytest
 import soundfile as sf
+from _tiny_model import SR, bright_noise, low_tone, train_tiny_model
 
 from mgc_helpers.commands.cli import main
-
-from _tiny_model import SR, bright_noise, low_tone, train_tiny_model
 
 
 @pytest.fixture(scope="module")
@@ -122,21 +121,22 @@ def test_skipped_library_files_are_listed(capsys, cache, library):
 
 
 def test_a_cached_library_answers_a_query_from_it_without_loading_the_model(tmp_path, library, model_path):
-    from mgc_helpers.beyond import retrieval as R
+    from mgc_helpers.beyond.embedders import ModelLoadError, SavedModelEmbedder
+    from mgc_helpers.beyond.library import build_library, find_similar
 
-    first = R.SavedModelEmbedder(model_path)
-    R.build_library(library, first, cache_dir=tmp_path / "cache")
+    first = SavedModelEmbedder(model_path)
+    build_library(library, first, cache_dir=tmp_path / "cache")
     assert first.loaded and first.dim == 64
-    lazy = R.SavedModelEmbedder(model_path)
-    lib = R.build_library(library, lazy, cache_dir=tmp_path / "cache")
-    result = R.find_similar(library / "tone0.wav", lib, lazy, k=2)
+    lazy = SavedModelEmbedder(model_path)
+    lib = build_library(library, lazy, cache_dir=tmp_path / "cache")
+    result = find_similar(library / "tone0.wav", lib, lazy, k=2)
     assert lib.info["cache"] == "hit" and len(result.hits) == 2 and not lazy.loaded
     # a damaged archive is reported when the model is needed
     bad = tmp_path / "bad.keras"
     bad.write_bytes(b"PK\x03\x04 truncated zip")
     (tmp_path / "bad.json").write_text(model_path.with_suffix(".json").read_text())
-    broken = R.SavedModelEmbedder(bad)
-    with pytest.raises(R.ModelLoadError, match="cannot load model"):
+    broken = SavedModelEmbedder(bad)
+    with pytest.raises(ModelLoadError, match="cannot load model"):
         broken.embed_file(library / "tone0.wav")
 
 

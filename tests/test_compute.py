@@ -5,12 +5,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mgc_helpers.core import compute
-from mgc_helpers.models import experiments, training
 from mgc_helpers.beyond import optimisers
+from mgc_helpers.core import compute
 from mgc_helpers.core.config import FeatureConfig
 from mgc_helpers.data.segments import SegmentSet
 from mgc_helpers.data.splits import Split
+from mgc_helpers.models import experiments, training
 
 
 def _toy() -> SegmentSet:
@@ -98,7 +98,7 @@ def test_importing_the_models_writes_no_onednn_notice():
     import subprocess
     import sys
 
-    code = ("import os, sys\nfrom mgc_helpers import models\nimport tensorflow as tf\n"
+    code = ("import os, sys\nfrom mgc_helpers.models import networks\nimport tensorflow as tf\n"
             "print(bool(tf.constant([1.0]) + 1), file=sys.stderr)")
     env = {k: v for k, v in compute.os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", compute.ONEDNN_ENV)}
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)

@@ -2,10 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from mgc_helpers.core.config import GENRES, PAPER_CONFIG, FeatureConfig, label_mapping
-from mgc_helpers.core.profiles import get_profile
-from mgc_helpers.core.config import n_frames
+from mgc_helpers.core.config import GENRES, PAPER_CONFIG, FeatureConfig, label_mapping, n_frames
 from mgc_helpers.core.paths import data_dir, project_root, results_dir
+from mgc_helpers.core.profiles import get_profile
 
 
 def test_paper_settings_and_derived_sizes():

@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
+from mgc_helpers.core.profiles import get_profile
+from mgc_helpers.core.records import Skipped
 from mgc_helpers.data import datasets
 from mgc_helpers.data.datasets import Dataset, DatasetError, Track, fetch_gtzan, load_dataset, prepare_dataset
-from mgc_helpers.core.profiles import get_profile
 from mgc_helpers.data.gtzan_lists import gtzan_artists
-from mgc_helpers.core.records import Skipped
 
 SR = 22050
 

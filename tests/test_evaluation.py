@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mgc_helpers.models import evaluation as E
-from mgc_helpers.models import experiments as X
 from mgc_helpers.core.config import FeatureConfig
 from mgc_helpers.data.segments import SegmentSet
+from mgc_helpers.models import evaluation as E
+from mgc_helpers.models import experiments as X
 
 
 def test_accuracy_from_labels_and_from_probabilities():
@@ -144,26 +144,25 @@ def test_result_figures_return_fig_ax_artist():
     import matplotlib
 
     matplotlib.use("Agg")
-    from mgc_helpers import plotting
+    from mgc_helpers.plotting import results as plots
 
     history = pd.DataFrame({"epoch": [1, 2, 3], "loss": [2.0, 1.0, 0.5], "accuracy": [0.2, 0.5, 0.8],
                             "val_loss": [2.1, 1.5, 1.4], "val_accuracy": [0.2, 0.4, 0.5]})
-    fig, ax, lines = plotting.plot_history(history, metric="loss", label="MLP")
+    fig, ax, lines = plots.plot_history(history, metric="loss", label="MLP")
     assert len(lines) == 2 and lines[1].get_linestyle() == "--" and ax.get_ylabel() == "cross-entropy loss"
-    fig, ax, lines = plotting.plot_histories({"a": history, "b": history}, validation=False)
+    fig, ax, lines = plots.plot_histories({"a": history, "b": history}, validation=False)
     assert len(lines) == 2
     with pytest.raises(ValueError, match="no column 'rmse'"):
-        plotting.plot_history(history, metric="rmse")
-    fig, ax, image = plotting.plot_confusion(np.array([[3, 1], [0, 4]]), ["a", "b"])
+        plots.plot_history(history, metric="rmse")
+    fig, ax, image = plots.plot_confusion(np.array([[3, 1], [0, 4]]), ["a", "b"])
     np.testing.assert_allclose(image.get_array(), [[0.75, 0.25], [0.0, 1.0]])
     grid = pd.DataFrame({"model": ["cnn"] * 4, "protocol": ["segment", "segment", "track", "track"],
                          "seed": [0, 1, 0, 1], **{m: [0.9, 0.8, 0.6, 0.5] for m in X.GRID_METRICS}})
-    fig, ax, bars = plotting.plot_protocols(X.summarize_protocols(grid))
+    fig, ax, bars = plots.plot_protocols(X.summarize_protocols(grid))
     assert [round(b.get_height(), 3) for b in bars[0]] == [0.85, 0.55]
     table = pd.DataFrame({"paper": [0.6, 0.74], "this run": [0.5, 0.8]}, index=["MLP", "CNN"])
-    fig, ax, bars = plotting.plot_paper_comparison(table)
+    fig, ax, bars = plots.plot_paper_comparison(table)
     assert len(bars) == 2
-    fig, ax, bars = plotting.plot_per_genre(pd.DataFrame({"cnn": [0.5, 1.0]}, index=["a", "b"]))
+    fig, ax, bars = plots.plot_per_genre(pd.DataFrame({"cnn": [0.5, 1.0]}, index=["a", "b"]))
     assert bars[0][1].get_height() == 1.0
-    assert set(plotting.results.__all__) <= set(plotting.__all__)
     matplotlib.pyplot.close("all")

@@ -5,10 +5,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mgc_helpers.models import experiments as X
 from mgc_helpers.core.config import FeatureConfig
 from mgc_helpers.data.segments import SegmentSet
 from mgc_helpers.data.splits import Split
+from mgc_helpers.models import experiments as X
 
 
 @pytest.fixture(autouse=True)
@@ -111,6 +111,54 @@ def test_protocol_grid_does_not_reuse_runs_on_other_data(tmp_path):
     X.run_protocols(changed, models=("mlp",), protocols=("segment",), seeds=(0,), epochs=1, batch_size=8,
                     out=out, split_fn=split_fn)
     assert len(calls) == 2 and len(pd.read_csv(out)) == 2
+
+
+def _scored_cell(key, calls):
+    """A grid cell without training: a row, and a two-row table (module level: run_grid may send it to workers)."""
+    calls.append(key["seed"])
+    row = {**key, "accuracy": key["seed"] / 10, "track_accuracy_mean": 0.5, "seconds": 0.0}
+    return row, pd.DataFrame({"epoch": [1, 2], "loss": [key["rate"], key["rate"] / 2]})
+
+
+def test_run_grid_keeps_a_table_per_cell_beside_its_csv_and_resumes_both(tmp_path):
+    out = tmp_path / "grid.csv"
+    keys = [{"model": "m", "rate": 1e-4, "seed": s, "fingerprint": "0123"} for s in (0, 1, 2)]
+    calls: list[int] = []
+    lines: list[str] = []
+
+    def grid(cells=keys):
+        return X.run_grid(cells, _scored_cell, args=(calls,), out=out, jobs=1, table="curves",
+                          name=lambda key: f"m at {key['rate']:g}, seed {key['seed']}", progress=lines.append)
+
+    rows, table = grid()
+    assert calls == [0, 1, 2] and lines[0] == "[1/3] m at 0.0001, seed 0: accuracy 0.000 (track 0.500) in 0.0 s"
+    assert X.table_path(out, "curves") == tmp_path / "grid_curves.csv" and X.table_path(out, "curves").is_file()
+    assert table.columns.tolist() == ["model", "rate", "seed", "fingerprint", "epoch", "loss"]  # the key in front
+    assert table["seed"].tolist() == [0, 0, 1, 1, 2, 2] and table["loss"].tolist()[:2] == [1e-4, 5e-5]
+    assert rows["accuracy"].tolist() == [0.0, 0.1, 0.2]
+
+    calls.clear()  # all saved: nothing runs, the same frames come back (a text key stays text: "0123")
+    again, table_again = grid()
+    assert calls == [] and lines[-1] == "[3/3] m at 0.0001, seed 2: kept from grid.csv"
+    pd.testing.assert_frame_equal(again, rows)
+    pd.testing.assert_frame_equal(table_again, table)
+
+    calls.clear()  # a float key matches to a relative 1e-9; another rate is another cell
+    grid([{**key, "rate": 1e-4 * (1 + 1e-12)} for key in keys])
+    assert calls == []
+    grid([*keys[:1], {**keys[1], "rate": 2e-4}])
+    assert calls == [1] and len(pd.read_csv(out)) == 4
+
+    calls.clear()  # a row whose table rows are lost is run again, and then saved once
+    curves = pd.read_csv(X.table_path(out, "curves"), dtype={"fingerprint": str})
+    curves[curves["seed"] != 2].to_csv(X.table_path(out, "curves"), index=False)
+    _, table_after = grid()
+    assert calls == [2] and len(pd.read_csv(out)) == 4 and len(pd.read_csv(X.table_path(out, "curves"))) == 8
+    pd.testing.assert_frame_equal(table_after, table)
+
+    with pytest.raises(ValueError, match=r"repeats key columns: \['epoch'\]"):  # a key named like a table column
+        X.run_grid([{"epoch": 0, "model": "m", "protocol": "p", "seed": 0, "rate": 1.0}], _scored_cell,
+                   args=([],), jobs=1, table="curves")
 
 
 def test_verdicts_tell_winning_losing_and_mixed_apart():

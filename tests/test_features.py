@@ -9,13 +9,14 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from mgc_helpers.data import features
-from mgc_helpers.signal.audio import AudioError
 from mgc_helpers.core.config import PAPER_CONFIG, FeatureConfig
+from mgc_helpers.data import features
 from mgc_helpers.data.datasets import load_dataset
-from mgc_helpers.data.features import CacheWarning, extract_features, extract_track
-from mgc_helpers.signal.mfcc_fast import mfcc_segments, power_spectrogram
+from mgc_helpers.data.features import extract_features, extract_track
 from mgc_helpers.data.segments import SegmentSet
+from mgc_helpers.data.trackmap import CacheWarning
+from mgc_helpers.signal.audio import AudioError
+from mgc_helpers.signal.mfcc_fast import mfcc_segments, power_spectrogram
 
 SR = 22050
 #: Two 3-s segments per clip keeps the tests fast while using the paper's segment shape (130 x 13).
@@ -175,22 +176,22 @@ def test_corrupt_cache_is_rebuilt_with_a_warning(gtzan, tmp_path):
 def test_interrupted_run_resumes(gtzan, tmp_path, monkeypatch):
     cache = tmp_path / "cache"
     fresh = extract_features(gtzan, config=SMALL, cache=False, n_jobs=1)
-    real = features._extract_chunk
+    real = features.extract_track
     calls = []
 
-    def flaky(number, items, config):
-        calls.append(number)
-        if len(calls) == 3:
+    def flaky(path, *, config):
+        calls.append(path)
+        if len(calls) == 5:  # the first track of the third chunk
             raise KeyboardInterrupt
-        return real(number, items, config)
+        return real(path, config=config)
 
-    monkeypatch.setattr(features, "_extract_chunk", flaky)
+    monkeypatch.setattr(features, "extract_track", flaky)
     with pytest.raises(KeyboardInterrupt):
         extract_features(gtzan, config=SMALL, cache_dir=cache, n_jobs=1, chunk_size=2)
     work = list(cache.glob("*.work-2"))
     assert len(work) == 1 and len(list(work[0].glob("chunk-*.npz"))) == 2
     (work[0] / "chunk-00001.npz").write_bytes(b"half written")  # a damaged chunk is recomputed
-    monkeypatch.setattr(features, "_extract_chunk", real)
+    monkeypatch.setattr(features, "extract_track", real)
     resumed = extract_features(gtzan, config=SMALL, cache_dir=cache, n_jobs=1, chunk_size=2)
     assert resumed.info["cache"] == "resumed" and resumed.info["chunks_reused"] == 1
     assert np.array_equal(resumed.X, fresh.X) and np.array_equal(resumed.track, fresh.track)

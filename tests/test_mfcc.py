@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import scipy.fft
 
+from mgc_helpers.core.config import PAPER_CONFIG, FeatureConfig
 from mgc_helpers.signal import mfcc as mf
 from mgc_helpers.signal import sounds
-from mgc_helpers.core.config import PAPER_CONFIG, FeatureConfig
 from mgc_helpers.signal.mfcc_fast import mfcc_segments
 
 SR = 22050

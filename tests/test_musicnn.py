@@ -1,6 +1,7 @@
 """The musicnn port: against the original TensorFlow graph's outputs, pre-processing, zero-shot CLI, cache."""
 from __future__ import annotations
 
+import csv
 import hashlib
 import importlib
 import json
@@ -10,11 +11,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from mgc_helpers.beyond import musicnn
+from mgc_helpers.beyond import embedding, musicnn, musicnn_input
+from mgc_helpers.beyond.zeroshot import GENRE_TAGS, UNNAMED_GENRES, ZeroShotModel, genre_scores
 from mgc_helpers.commands.cli import main
 from mgc_helpers.core.config import GENRES
+from mgc_helpers.predict.report import CSV_HEADER, JSON_KEYS
 from mgc_helpers.signal.sounds import chord, drum_and_bass_loop, noise, pure_tone
-from mgc_helpers.beyond.zeroshot import GENRE_TAGS, UNNAMED_GENRES, genre_scores
 
 REFERENCE = Path(__file__).parent / "data" / "musicnn_reference.npz"
 TOL = 1e-5
@@ -88,15 +90,15 @@ def test_log_mel_matches_librosa_with_reflect_padding():
     y = drum_and_bass_loop(bars=2, sr=16000)
     S = librosa.feature.melspectrogram(y=y, sr=16000, n_fft=512, hop_length=256, n_mels=96, pad_mode="reflect").T
     want = np.log10(10000 * S.astype(np.float32) + 1)
-    got = musicnn.log_mel(y, 16000)
+    got = musicnn_input.log_mel(y, 16000)
     assert got.dtype == np.float32 and got.shape == want.shape == (1 + len(y) // 256, 96)
     assert np.max(np.abs(got - want)) < 1e-4
 
 
 def test_blockwise_spectrogram_equals_the_whole_one():
     y = noise(duration=5.0, sr=16000, seed=1)
-    whole = musicnn.log_mel(y, 16000)
-    stream = musicnn._LogMelStream()
+    whole = musicnn_input.log_mel(y, 16000)
+    stream = musicnn_input.LogMelStream()
     parts = [stream.push(y[i: i + 777]) for i in range(0, len(y), 777)] + [stream.finish()]
     assert np.array_equal(np.concatenate(parts), whole)
 
@@ -106,7 +108,7 @@ def test_loud_input_does_not_overflow_float16_style():
     and every loud input then gets the same tags. Here: finite, and different for different sounds."""
     loud_a = chord(["C3", "E3", "G3"], duration=4.0, sr=16000, amplitude=1.0)
     loud_b = drum_and_bass_loop(bars=2, sr=16000, amplitude=1.0)
-    S = musicnn.log_mel(loud_a, 16000)
+    S = musicnn_input.log_mel(loud_a, 16000)
     assert np.all(np.isfinite(S)) and S.max() > np.log10(65504.0)  # float16 could not have held it
     mel = 10 ** S.astype(np.float64) - 1
     with np.errstate(over="ignore"):
@@ -121,7 +123,7 @@ def test_loud_input_does_not_overflow_float16_style():
 def test_float16_input_is_widened_not_computed_in():
     y = drum_and_bass_loop(bars=2, sr=16000, amplitude=0.9)
     y16 = y.astype(np.float16)
-    S = musicnn.log_mel(y16, 16000)
+    S = musicnn_input.log_mel(y16, 16000)
     assert S.dtype == np.float32 and np.all(np.isfinite(S))
     np.testing.assert_allclose(musicnn.embed(y16, 16000), musicnn.embed(y16.astype(np.float32), 16000), atol=1e-6)
 
@@ -131,8 +133,8 @@ def test_short_clips_are_repeated_to_one_patch():
     out = musicnn.analyse(y, 16000)
     assert out.n_patches == 1 and out.patch_tags.shape == (1, 50)
     assert any("repeated" in n for n in out.notes)
-    S = musicnn.log_mel(y, 16000)
-    P = musicnn.patches(S)
+    S = musicnn_input.log_mel(y, 16000)
+    P = musicnn_input.patches(S)
     assert P.shape == (1, 187, 96) and np.array_equal(P[0, : len(S)], S) and np.array_equal(P[0, len(S): 2 * len(S)], S)
 
 
@@ -209,23 +211,39 @@ def songs(tmp_path_factory):
 def test_cli_musicnn_text(songs, capsys):
     assert main(["predict", str(songs / "rock.wav"), str(songs / "short.flac"), "--model", "musicnn"]) == 0
     out = capsys.readouterr().out
-    assert "Million Song Dataset" in out and "classical, disco, reggae" in out and "zero-shot genre" in out
+    assert "Million Song Dataset" in out and "classical, disco, reggae" in out and "zero-shot" in out
     assert "rock.wav" in out and "top tags:" in out and "2 file(s) classified" in out
     assert "repeated to fill it" in out  # the 1.5-s file is padded, not refused
 
 
-def test_cli_musicnn_bad_input_reasons(songs, capsys):
+def test_cli_musicnn_bad_input_reasons_and_the_schema_of_every_model(songs, capsys):
     assert main(["predict", str(songs), "--model", "musicnn", "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["cannot_name"] == ["classical", "disco", "reggae"] and data["zero_shot"]
+    assert data["model"] == "musicnn_zeroshot" and "classical, disco, reggae" in data["caveat"]
     reasons = {Path(s["path"]).name: s["reason"] for s in data["skipped"]}
     assert "too short" in reasons["blip.wav"]
     assert "unreadable" in reasons["fake.wav"] or "cannot decode" in reasons["fake.wav"]
     done = {Path(p["path"]).name: p for p in data["predictions"]}
     assert set(done) == {"rock.wav", "short.flac", "silent.wav"}
+    assert all(tuple(p) == JSON_KEYS for p in done.values())  # the keys of the book's models too
     assert any("silent" in n for n in done["silent.wav"]["notes"])
-    assert done["rock.wav"]["genre"] in GENRE_TAGS and len(done["rock.wav"]["top_tags"]) == 5
+    assert done["rock.wav"]["top"][0]["genre"] in GENRE_TAGS and len(done["rock.wav"]["tags"]) == 5
     assert [Path(p).name for p in data["ignored"]] == ["notes.txt"]
+
+
+def test_cli_zero_shot_is_chapter_13s_zero_shot(songs, capsys):
+    """One definition: each patch's tags mapped and normalised (ZeroShotModel), then the mean over patches."""
+    assert main(["predict", str(songs / "rock.wav"), "--model", "musicnn", "--format", "json", "--top", "10"]) == 0
+    top = json.loads(capsys.readouterr().out)["predictions"][0]["top"]
+    model = ZeroShotModel()
+    per_patch = model.predict_proba(musicnn.analyse_file(songs / "rock.wav").patch_tags)
+    mean = per_patch.mean(axis=0)
+    expected = dict(zip(model.genres, mean / mean.sum()))
+    assert {t["genre"]: t["probability"] for t in top} == {g: round(float(q), 4) for g, q in expected.items()}
+    assert all(expected[g] == 0 for g in UNNAMED_GENRES)
+    # not the mean tags mapped once: that is another answer
+    once = genre_scores(musicnn.analyse_file(songs / "rock.wav").tags)
+    assert not np.allclose(once / once.sum(), [expected[g] for g in sorted(GENRE_TAGS)])
 
 
 def test_cli_musicnn_csv_segments_and_missing(songs, tmp_path, capsys):
@@ -233,12 +251,31 @@ def test_cli_musicnn_csv_segments_and_missing(songs, tmp_path, capsys):
     code = main(["predict", str(songs / "rock.wav"), str(tmp_path / "nope.wav"), "--model", "musicnn",
                  "--format", "csv", "--segments", "-o", str(out)])
     assert code == 0
-    rows = out.read_text().splitlines()
-    assert rows[0] == "path,kind,rank,name,score"
-    assert any(",segment 3.0 s," in r for r in rows) and any(",tag,1," in r for r in rows)
-    assert any("nope.wav,skipped" in r and "no such file" in r for r in rows)
+    rows = list(csv.reader(out.read_text().splitlines()))
+    assert tuple(rows[0]) == CSV_HEADER
+    kinds = [r[1] for r in rows[1:]]
+    assert {"track", "tag", "0", "1", "thumbnail", "skipped"} <= set(kinds)
+    assert any(r[1] == "1" and r[2] == "3.0" for r in rows)  # the second 3-s patch
+    assert any(r[0].endswith("nope.wav") and r[1] == "skipped" and "no such file" in r[5] for r in rows)
     assert main(["predict", str(tmp_path / "nope.wav"), "--model", "musicnn"]) == 1
     assert main(["predict", str(songs / "rock.wav"), "--model", "musicnn", "--top", "0"]) == 2
+    assert main(["predict", str(songs / "rock.wav"), "--model", "musicnn", "--engine", "keras"]) == 2
+    assert "--engine applies to a trained .keras model" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_cli_musicnn_in_worker_processes_streams_and_resumes(songs, tmp_path, capsys):
+    """Every option works for every model: --jobs and jsonl with resume, as for the CNN."""
+    one = tmp_path / "one.jsonl"
+    two = tmp_path / "two.jsonl"
+    files = [str(songs / "rock.wav"), str(songs / "short.flac")]
+    assert main(["predict", *files, "--model", "musicnn", "--format", "jsonl", "-o", str(one), "--no-progress"]) == 0
+    assert main(["predict", files[0], "--model", "musicnn", "--format", "jsonl", "-o", str(two), "--jobs", "2",
+                 "--no-progress"]) == 0
+    assert main(["predict", *files, "--model", "musicnn", "--format", "jsonl", "-o", str(two), "--jobs", "2",
+                 "--no-progress"]) == 0
+    assert "1 file(s) already in" in capsys.readouterr().err
+    assert one.read_text() == two.read_text()
 
 
 # --------------------------------------------------------------------------------------------
@@ -257,28 +294,28 @@ def test_embed_dataset_cache(tmp_path):
     sf.write(root / "rock" / "rock.00002.wav", np.zeros(100, dtype=np.float32), 22050)  # too short to tag
     ds = load_dataset(root)
     cache = tmp_path / "cache"
-    first = musicnn.embed_dataset(ds, cache_dir=cache)
+    first = embedding.embed_dataset(ds, cache_dir=cache)
     assert first.info["cache"] == "miss" and first.X.shape == (4, 200) and first.tags.shape == (4, 50)
     assert list(first.y) == [0, 0, 1, 1] and first.genres == ("jazz", "rock")
     assert any("rock.00002" in str(s.path) and "short" in s.reason for s in first.skipped)
-    second = musicnn.embed_dataset(ds, cache_dir=cache)
+    second = embedding.embed_dataset(ds, cache_dir=cache)
     assert second.info["cache"] == "hit" and np.array_equal(second.X, first.X)
     assert [str(s.path) for s in second.skipped] == [str(s.path) for s in first.skipped]
     np.testing.assert_allclose(first.X[0], musicnn.embed(sf.read(ds.tracks[0].path, dtype="float32")[0], 22050),
                                atol=1e-4)
     # a changed file gives a new key: recomputed, never served stale
-    key = musicnn.embedding_cache_key(ds)
+    key = embedding.embedding_cache_key(ds)
     sf.write(ds.tracks[0].path, pure_tone(440.0, duration=4.0), 22050)
     ds2 = load_dataset(root)
-    assert musicnn.embedding_cache_key(ds2) != key
-    third = musicnn.embed_dataset(ds2, cache_dir=cache)
+    assert embedding.embedding_cache_key(ds2) != key
+    third = embedding.embed_dataset(ds2, cache_dir=cache)
     assert third.info["cache"] == "miss" and not np.allclose(third.X[0], first.X[0])
     np.testing.assert_allclose(third.X[1:], first.X[1:], atol=1e-6)
     # a corrupt cache file is rebuilt with a warning
-    from mgc_helpers.data.features import CacheWarning
+    from mgc_helpers.data.trackmap import CacheWarning
 
     Path(third.info["cache_file"]).write_bytes(b"garbage")
     with pytest.warns(CacheWarning):
-        fourth = musicnn.embed_dataset(ds2, cache_dir=cache)
+        fourth = embedding.embed_dataset(ds2, cache_dir=cache)
     assert fourth.info["cache"] == "rebuilt" and np.array_equal(fourth.X, third.X)
     assert hashlib.sha256(musicnn.weights_path().read_bytes()).hexdigest() == musicnn.weights_sha256()

@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 from test_training import toy_segments, toy_split
 
-from mgc_helpers.models import networks, training
 from mgc_helpers.beyond import optimisers
-from mgc_helpers import plotting
 from mgc_helpers.core.profiles import PROFILES
 from mgc_helpers.data.splits import Split
+from mgc_helpers.models import experiments, networks, training
+from mgc_helpers.plotting.results import plot_learning_curves
 
 
 @pytest.fixture(autouse=True)
@@ -178,8 +178,8 @@ def test_optimiser_grid_on_tiny_data_is_tidy_saved_and_reused(tmp_path):
     again, hist_again = optimisers.run_optimiser_grid(segs, plan=plan, seeds=(0, 1, 2), batch_size=8, out=out,
                                                       split_fn=_split_fn(calls))
     assert calls == []
-    np.testing.assert_allclose(again["accuracy"], runs["accuracy"])
-    np.testing.assert_allclose(hist_again["val_accuracy"], hist["val_accuracy"])
+    pd.testing.assert_frame_equal(again, runs)
+    pd.testing.assert_frame_equal(hist_again, hist)
 
     calls.clear()  # one more epoch is another run
     optimisers.run_optimiser_grid(segs, plan=(("mlp", "activations", 1, 3),), seeds=(0,), batch_size=8, out=out,
@@ -196,13 +196,63 @@ def test_optimiser_grid_on_tiny_data_is_tidy_saved_and_reused(tmp_path):
     curves = optimisers.mean_curves(hist)
     assert set(curves) == {("mlp", label) for label in summary["label"]}
     assert curves[("mlp", "Adam, lr 0.0001, ReLU")].shape == (2, 3)
-    _, _, lines = plotting.plot_learning_curves({k[1]: v for k, v in curves.items()})
+    _, _, lines = plot_learning_curves({k[1]: v for k, v in curves.items()})
     assert len(lines) == 3
 
     with pytest.raises(ValueError, match=r"n_seeds must be in 1\.\.3"):
         optimisers.run_optimiser_grid(segs, plan=(("mlp", "activations", 4, 1),), seeds=(0, 1, 2))
     with pytest.raises(ValueError, match="unknown model"):
         optimisers.run_optimiser_grid(segs, plan=(("svm", "activations", 1, 1),), seeds=(0,))
+
+
+def _without(path, **key):
+    """Drop from a saved CSV the rows of one run; returns how many rows it had."""
+    frame = pd.read_csv(path)
+    match = np.logical_and.reduce([frame[k].eq(v).to_numpy() for k, v in key.items()])
+    frame[~match].to_csv(path, index=False)
+    return len(frame)
+
+
+def test_optimiser_grid_resumes_runs_and_learning_curves(tmp_path):
+    """An interrupted grid trains only what is missing, and the learning curves it keeps are the same numbers."""
+    segs = toy_segments(n_tracks=4, segments=3)
+    out = tmp_path / "optimisers.csv"
+    curves = experiments.table_path(out, "histories")
+    calls: list[tuple[str, int]] = []
+    plan = (("mlp", "activations", 2, 2),)
+
+    def grid():
+        return optimisers.run_optimiser_grid(segs, plan=plan, seeds=(0, 1, 2), batch_size=8, out=out,
+                                             split_fn=_split_fn(calls))
+
+    runs, hist = grid()
+    assert curves == tmp_path / "optimisers_histories.csv" and len(pd.read_csv(curves)) == 12
+    saved_curves = pd.read_csv(curves)
+
+    # stopped after the last run's curve was saved but before its row was: only that run is trained
+    # again, and its curve replaces the saved one instead of being added twice
+    calls.clear()
+    _without(out, activation="tanh", seed=1)
+    resumed, hist_resumed = grid()
+    assert calls == [("track", 1)]
+    pd.testing.assert_frame_equal(resumed.drop(columns="seconds"), runs.drop(columns="seconds"))
+    pd.testing.assert_frame_equal(hist_resumed, hist)  # seeded: the same numbers, in the grid's order
+    assert len(pd.read_csv(out)) == 6
+    pd.testing.assert_frame_equal(pd.read_csv(curves), saved_curves)
+
+    # a run whose learning curve is lost is not finished: trained again, its row not saved twice
+    calls.clear()
+    assert _without(curves, activation="relu", seed=0) == 12
+    _, hist_again = grid()
+    assert calls == [("track", 0)]
+    pd.testing.assert_frame_equal(hist_again, hist)
+    assert len(pd.read_csv(out)) == 6 and len(pd.read_csv(curves)) == 12
+
+    # no curves at all: every run is trained again
+    calls.clear()
+    curves.unlink()
+    grid()
+    assert len(calls) == 6 and len(pd.read_csv(curves)) == 12 and len(pd.read_csv(out)) == 6
 
 
 def test_gradient_norms_per_layer_and_activation():

@@ -2,15 +2,15 @@
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.collections import LineCollection, QuadMesh  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.collections import LineCollection, QuadMesh
+from matplotlib.lines import Line2D
 
-from mgc_helpers import plotting  # noqa: E402
-from mgc_helpers.signal import spectral as sp  # noqa: E402
-from mgc_helpers.plotting import signal as ps  # noqa: E402
+from mgc_helpers import plotting
+from mgc_helpers.plotting import signal as ps
+from mgc_helpers.signal import spectral as sp
 
 SR = 22050
 Y = np.sin(2 * np.pi * 440 * np.arange(SR // 2) / SR).astype(np.float32)
@@ -59,9 +59,11 @@ def test_draws_on_given_axes(name):
     assert not axes[0].has_data()
 
 
-def test_all_exported():
+def test_every_figure_is_imported_from_its_module():
     for name in ps.__all__:
-        assert callable(getattr(plotting, name))
+        func = getattr(ps, name)
+        assert callable(func) and func.__module__ == ps.__name__
+        assert not hasattr(plotting, name)  # the package's __init__ is a docstring only
     assert {"plot_waveform", "plot_spectrum", "plot_spectrogram", "plot_filterbank", "plot_mfcc"} <= set(ps.__all__)
 
 

@@ -2,20 +2,21 @@
 from __future__ import annotations
 
 import csv
-import shutil
 import io
 import json
+import shutil
 
 import numpy as np
 import pytest
 import soundfile as sf
+from _tiny_model import GENRES, SR, TINY, bright_noise, low_tone, train_tiny_model
 
-from mgc_helpers.models import training
 from mgc_helpers.commands.cli import main
 from mgc_helpers.core.config import FeatureConfig
-from mgc_helpers.predict.run import default_model_path, find_audio_files, format_report, predict_file, predict_paths
-
-from _tiny_model import GENRES, SR, TINY, bright_noise, low_tone, train_tiny_model
+from mgc_helpers.models import training
+from mgc_helpers.predict.classifier import default_model_path
+from mgc_helpers.predict.report import format_report
+from mgc_helpers.predict.run import find_audio_files, predict_file, predict_paths
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +121,7 @@ def test_report_says_what_the_model_was_trained_on(tmp_path, trained, capsys):
         assert "trained on" in format_report(report, fmt=fmt)
     synthetic = training.TrainedModel(model=None, name="cnn", genres=GENRES, config=TINY, seed=0,
                                       history=training.history_frame({}), params={"dataset": "synthetic"})
-    from mgc_helpers.predict.run import model_caveat
+    from mgc_helpers.predict.classifier import model_caveat
 
     assert "synthesiser's styles" in model_caveat(synthetic) and "--dataset gtzan" in model_caveat(synthetic)
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mgc_helpers.beyond import retrieval
-from mgc_helpers.predict.run import PredictionReport, TrackPrediction, format_report
+from mgc_helpers.beyond import thumbnails
+from mgc_helpers.predict.report import PredictionReport, TrackPrediction, format_report
 
 GENRES = ("jazz", "rock")
 # a very "jazz" intro, then rock; the track is rock and its most "rock" segment is segment 2 (6-9 s)
@@ -25,9 +25,9 @@ def _report() -> PredictionReport:
 def test_the_thumbnail_is_the_segment_most_sure_of_the_tracks_genre():
     song = _report().predictions[0]
     assert song.genre == "rock" and song.thumbnail == 2  # not segment 0, the most confident of any genre
-    same = retrieval.prediction_thumbnail(song)
+    same = thumbnails.prediction_thumbnail(song)
     assert (same.index, same.start, same.end, same.genre) == (2, 6.0, 9.0, "rock")
-    assert retrieval.prediction_thumbnail(song, by="max").index == 0
+    assert thumbnails.prediction_thumbnail(song, by="max").index == 0
 
 
 def test_every_format_names_the_thumbnail_with_segments_only():

@@ -55,31 +55,31 @@ PAPER_QUOTES: dict[str, set[str]] = {
 #: is evaluated with ``mgc_helpers`` imported as ``mgc`` (and ``math``, ``inspect``); its value,
 #: rounded to the digits written, must equal the number.
 CONSTANTS: dict[str, dict[str, str]] = {
-    "04_log_mel": {"6.4": "math.exp(27 * mgc.spectral._SLANEY_LOGSTEP)"},  # Slaney
+    "04_log_mel": {"6.4": "math.exp(27 * mgc.signal.spectral._SLANEY_LOGSTEP)"},  # Slaney
     "06_dataset": {
-        "0.5": "mgc.audio.PAD_TOLERANCE",
-        "25%": "inspect.signature(mgc.splits.make_split).parameters['test_size'].default * 100",
-        "20%": "inspect.signature(mgc.splits.make_split).parameters['valid_size'].default * 100",
+        "0.5": "mgc.signal.audio.PAD_TOLERANCE",
+        "25%": "inspect.signature(mgc.data.splits.make_split).parameters['test_size'].default * 100",
+        "20%": "inspect.signature(mgc.data.splits.make_split).parameters['valid_size'].default * 100",
     },
     "07_mlp": {
-        "25%": "inspect.signature(mgc.splits.make_split).parameters['test_size'].default * 100",
-        "20%": "inspect.signature(mgc.splits.make_split).parameters['valid_size'].default * 100",
-        "0.3": "next(layer.rate for layer in mgc.models.build_model('mlp_dropout').layers if hasattr(layer, 'rate'))",
+        "25%": "inspect.signature(mgc.data.splits.make_split).parameters['test_size'].default * 100",
+        "20%": "inspect.signature(mgc.data.splits.make_split).parameters['valid_size'].default * 100",
+        "0.3": "next(layer.rate for layer in mgc.models.networks.build_model('mlp_dropout').layers if hasattr(layer, 'rate'))",
     },
     "12_optimisers": {
-        "0.001": "mgc.optimisers.USUAL_LEARNING_RATES['adam']",        # also Keras 3's default for AdaDelta, Adagrad
-        "1.0": "mgc.optimisers.USUAL_LEARNING_RATES['adadelta']",
-        "0.01": "mgc.optimisers.USUAL_LEARNING_RATES['sgd']",          # and Adagrad's
+        "0.001": "mgc.beyond.optimisers.USUAL_LEARNING_RATES['adam']",        # also Keras 3's default for AdaDelta, Adagrad
+        "1.0": "mgc.beyond.optimisers.USUAL_LEARNING_RATES['adadelta']",
+        "0.01": "mgc.beyond.optimisers.USUAL_LEARNING_RATES['sgd']",          # and Adagrad's
     },
-    "bad_input": {"0.5": "mgc.audio.PAD_TOLERANCE"},
+    "bad_input": {"0.5": "mgc.signal.audio.PAD_TOLERANCE"},
     "fidelity": {
-        "0.5": "mgc.audio.PAD_TOLERANCE",
-        "25%": "inspect.signature(mgc.splits.make_split).parameters['test_size'].default * 100",
-        "20%": "inspect.signature(mgc.splits.make_split).parameters['valid_size'].default * 100",
-        "60%": ("(1 - inspect.signature(mgc.splits.make_split).parameters['test_size'].default)"
-                " * (1 - inspect.signature(mgc.splits.make_split).parameters['valid_size'].default) * 100"),
-        "0.3": "next(layer.rate for layer in mgc.models.build_model('mlp_dropout').layers if hasattr(layer, 'rate'))",
-        "0.99": "inspect.signature(mgc.models.keras.layers.BatchNormalization).parameters['momentum'].default",
+        "0.5": "mgc.signal.audio.PAD_TOLERANCE",
+        "25%": "inspect.signature(mgc.data.splits.make_split).parameters['test_size'].default * 100",
+        "20%": "inspect.signature(mgc.data.splits.make_split).parameters['valid_size'].default * 100",
+        "60%": ("(1 - inspect.signature(mgc.data.splits.make_split).parameters['test_size'].default)"
+                " * (1 - inspect.signature(mgc.data.splits.make_split).parameters['valid_size'].default) * 100"),
+        "0.3": "next(layer.rate for layer in mgc.models.networks.build_model('mlp_dropout').layers if hasattr(layer, 'rate'))",
+        "0.99": "inspect.signature(mgc.models.networks.keras.layers.BatchNormalization).parameters['momentum'].default",
     },
 }
 
@@ -97,8 +97,8 @@ DERIVED: dict[str, dict[str, str]] = {
     "11_predict": {"0.8": "4 / 5"},                                                # "four times out of five"
     "12_optimisers": {"0.1": "1 / 10"},                                            # chance
     "13_transfer": {                                                               # musicnn's patch vs a segment
-        "2.992": "mgc.musicnn.PATCH_FRAMES * mgc.musicnn.HOP_LENGTH / mgc.musicnn.SR",
-        "0.08": "10 * (mgc.musicnn.PATCH_SECONDS - mgc.musicnn.PATCH_FRAMES * mgc.musicnn.HOP_LENGTH / mgc.musicnn.SR)",
+        "2.992": "mgc.beyond.musicnn_input.PATCH_FRAMES * mgc.beyond.musicnn_input.HOP_LENGTH / mgc.beyond.musicnn_input.SR",
+        "0.08": "10 * (mgc.beyond.musicnn.PATCH_SECONDS - mgc.beyond.musicnn_input.PATCH_FRAMES * mgc.beyond.musicnn_input.HOP_LENGTH / mgc.beyond.musicnn_input.SR)",
     },
     "14_retrieval": {"0.1": "1 / 10"},                                             # chance
     "fidelity": {"0.447": "math.sqrt(2 / 10)"},                                   # largest RMSE
@@ -189,10 +189,6 @@ def _namespace() -> dict[str, object]:
     import inspect
 
     import mgc_helpers as mgc
-    from mgc_helpers.signal import audio, spectral
-    from mgc_helpers.core import config, profiles
-    from mgc_helpers.models import networks
-    from mgc_helpers.beyond import optimisers, zeroshot
     from mgc_helpers.data import splits, synth  # noqa: F401
 
     return {"mgc": mgc, "math": math, "inspect": inspect}

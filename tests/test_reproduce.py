@@ -1,4 +1,5 @@
-"""``mgc reproduce`` on tiny notebooks made in tmp_path: injection, failures, staging, CLI."""
+"""``mgc reproduce`` (and :mod:`mgc_helpers.book.execute`) on tiny notebooks made in tmp_path: injection, failures,
+staging, CLI."""
 from __future__ import annotations
 
 import json
@@ -9,9 +10,10 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from mgc_helpers.book import execute as E
+from mgc_helpers.book import reproduce as R
 from mgc_helpers.commands import cli
 from mgc_helpers.core import compute
-from mgc_helpers.book import reproduce as R
 
 KERNELSPEC = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
 
@@ -59,23 +61,23 @@ def test_list_and_select_notebooks(book_root):
     assert [p.name for p in chapters] == ["01_params.ipynb", "02_plain.ipynb"]  # toc entries, chapter order
     assert [p.name for p in R.select_notebooks(chapters, "2")] == ["02_plain.ipynb"]
     assert [p.name for p in R.select_notebooks(chapters, "02_plain,01")] == ["01_params.ipynb", "02_plain.ipynb"]
-    with pytest.raises(R.ReproduceError, match="no chapter matches '07'.*01_params, 02_plain"):
+    with pytest.raises(E.ReproduceError, match=r"no chapter matches '07'.*01_params, 02_plain"):
         R.select_notebooks(chapters, "07")
 
 
 def test_missing_toc_notebook_is_an_error(book_root):
     (book_root / "notebooks" / "02_plain.ipynb").unlink()
-    with pytest.raises(R.ReproduceError, match="lists notebooks/02_plain"):
+    with pytest.raises(E.ReproduceError, match="lists notebooks/02_plain"):
         R.list_notebooks(book_root)
 
 
 def test_declared_parameters_and_injection(book_root):
-    declared = R.notebook_parameters(book_root / "notebooks" / "01_params.ipynb")
+    declared = E.notebook_parameters(book_root / "notebooks" / "01_params.ipynb")
     assert declared == {"dataset": "'synthetic'", "profile": "None", "results_dir": "None", "seed": "0"}
-    assert R.notebook_parameters(book_root / "notebooks" / "02_plain.ipynb") == {}
+    assert E.notebook_parameters(book_root / "notebooks" / "02_plain.ipynb") == {}
     values = {"dataset": "gtzan", "profile": "quick", "epochs": 3, "seed": 2, "data_dir": None}
-    assert R.injected_parameters(declared, values) == {"dataset": "gtzan", "profile": "quick", "seed": 2}
-    assert R.injected_parameters({}, values) == {}
+    assert E.injected_parameters(declared, values) == {"dataset": "gtzan", "profile": "quick", "seed": 2}
+    assert E.injected_parameters({}, values) == {}
 
 
 def test_reproduce_runs_injects_and_records(book_root, tmp_path):
@@ -121,7 +123,7 @@ def test_update_stored_keeps_the_notebooks_own_parameters_and_stamps_them(book_r
 @pytest.mark.parametrize("kwargs", [{"profile": "quick"}, {"profile": "default", "epochs": 3},
                                     {"profile": "default", "seed": 1}, {"profile": "default", "dataset": "gtzan"}])
 def test_update_stored_refuses_anything_but_the_default_run(book_root, tmp_path, kwargs):
-    with pytest.raises(R.ReproduceError, match="default run only"):
+    with pytest.raises(E.ReproduceError, match="default run only"):
         R.reproduce(out=tmp_path / "out", book=False, update_stored=True, root=book_root, log=lambda _: None,
                     **kwargs)
 
@@ -130,7 +132,7 @@ def test_update_stored_refuses_anything_but_the_default_run(book_root, tmp_path,
 def test_update_stored_refuses_tensorflow_kernels_other_than_the_projects(book_root, tmp_path, monkeypatch, value):
     monkeypatch.setattr(compute, "ONEDNN", True)
     monkeypatch.setenv(compute.ONEDNN_ENV, value)
-    with pytest.raises(R.ReproduceError, match=f"{compute.ONEDNN_ENV}={value} .* oneDNN kernels off"):
+    with pytest.raises(E.ReproduceError, match=f"{compute.ONEDNN_ENV}={value} .* oneDNN kernels off"):
         R.reproduce(profile="default", out=tmp_path / "out", notebooks="01", book=False, update_stored=True,
                     root=book_root, log=lambda _: None)
 
@@ -156,7 +158,7 @@ def test_failing_cell_names_notebook_and_cell(book_root, tmp_path):
         new_code_cell("# divide\nx / 0"),
         new_code_cell("print('not reached')"),
     ])
-    with pytest.raises(R.NotebookFailed) as info:
+    with pytest.raises(E.NotebookFailed) as info:
         R.reproduce(profile="quick", out=tmp_path / "out", book=False, root=book_root, log=lambda _: None)
     exc = info.value
     assert exc.notebook.name == "01_params.ipynb"
@@ -204,7 +206,7 @@ def test_clean_executed_strips_papermill_traces():
     nb.cells = [new_code_cell("a = 1", metadata={"tags": ["parameters"]}),
                 new_code_cell("a = 2", metadata={"tags": ["injected-parameters"]}),
                 new_code_cell("print(a)", metadata={"papermill": {"duration": 0.1}})]
-    clean = R.clean_executed(nb)
+    clean = E.clean_executed(nb)
     assert [c.source for c in clean.cells] == ["a = 1", "print(a)"]
     assert "papermill" not in clean.metadata and "papermill" not in clean.cells[1].metadata
     assert len(nb.cells) == 3  # the original is not modified
@@ -219,7 +221,7 @@ def test_reproduce_builds_the_book_from_executed_notebooks(book_root, tmp_path):
 
 def test_failed_build_is_reported(book_root, tmp_path):
     (book_root / "book" / "intro.md").write_text("# Tiny\n\nA {cite}`nokey` reference.\n")
-    with pytest.raises(R.ReproduceError, match="jupyter-book build .* failed"):
+    with pytest.raises(E.ReproduceError, match=r"jupyter-book build .* failed"):
         R.build_book(R.stage_book(tmp_path / "stage", executed={}, root=book_root))
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import soundfile as sf
+from test_baseline import TINY, genre_segments
 
-from mgc_helpers.beyond import retrieval as R
+from mgc_helpers.beyond import embedders, library, retrieval, thumbnails
+from mgc_helpers.data.splits import make_split
 from mgc_helpers.models import training
 from mgc_helpers.signal.audio import AudioError
-from mgc_helpers.data.splits import make_split
-
-from test_baseline import TINY, genre_segments
 
 
 @pytest.fixture(scope="module")
@@ -31,11 +30,11 @@ def cnn(segs, split):
 
 
 def test_embedders_follow_the_protocol_and_give_the_documented_shapes(segs, cnn):
-    mfcc, model = R.MfccStatsEmbedder(config=TINY), R.ModelEmbedder(cnn)
-    assert isinstance(mfcc, R.Embedder) and isinstance(model, R.Embedder)
+    mfcc, model = embedders.MfccStatsEmbedder(config=TINY), embedders.ModelEmbedder(cnn)
+    assert isinstance(mfcc, embedders.Embedder) and isinstance(model, embedders.Embedder)
     assert (mfcc.name, mfcc.dim, mfcc.standardize) == ("mfcc", 26, True)
     assert (model.name, model.dim, model.standardize) == ("cnn", 64, False)  # the 64-unit 'dense' layer
-    assert R.MfccStatsEmbedder(config=TINY, deltas=True).dim == 52
+    assert embedders.MfccStatsEmbedder(config=TINY, deltas=True).dim == 52
     X = segs.X[:12]
     a, b = model.embed_segments(X), model.embed_segments(X)
     assert a.shape == (12, 64) and np.all(a >= 0)  # after ReLU
@@ -45,8 +44,8 @@ def test_embedders_follow_the_protocol_and_give_the_documented_shapes(segs, cnn)
     logits = a @ dense.get_weights()[0] + dense.get_weights()[1]
     proba = np.exp(logits - logits.max(axis=1, keepdims=True))
     np.testing.assert_allclose(proba / proba.sum(axis=1, keepdims=True), cnn.predict_proba(X), atol=1e-4)
-    assert model.fingerprint == R.ModelEmbedder(cnn).fingerprint != mfcc.fingerprint
-    tracks, vectors = R.track_embeddings(mfcc, segs)
+    assert model.fingerprint == embedders.ModelEmbedder(cnn).fingerprint != mfcc.fingerprint
+    tracks, vectors = retrieval.track_embeddings(mfcc, segs)
     assert tracks.shape == (80,) and vectors.shape == (80, 26)
     first = segs.track == tracks[0]
     np.testing.assert_allclose(vectors[0], mfcc.embed_segments(segs.X[first]).mean(axis=0))
@@ -54,42 +53,42 @@ def test_embedders_follow_the_protocol_and_give_the_documented_shapes(segs, cnn)
 
 @pytest.mark.parametrize("which", ["mfcc", "cnn"])
 def test_a_track_is_its_own_nearest_neighbour(segs, cnn, which):
-    embedder = R.MfccStatsEmbedder(config=TINY) if which == "mfcc" else R.ModelEmbedder(cnn)
-    _, raw = R.track_embeddings(embedder, segs)
-    vectors = R.VectorSpace.fit(raw, standardize=embedder.standardize).transform(raw)
+    embedder = embedders.MfccStatsEmbedder(config=TINY) if which == "mfcc" else embedders.ModelEmbedder(cnn)
+    _, raw = retrieval.track_embeddings(embedder, segs)
+    vectors = retrieval.VectorSpace.fit(raw, standardize=embedder.standardize).transform(raw)
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0)
-    index, sims = R.nearest_neighbors(vectors, vectors, 3)
+    index, sims = retrieval.nearest_neighbors(vectors, vectors, 3)
     np.testing.assert_array_equal(index[:, 0], np.arange(len(vectors)))
     np.testing.assert_allclose(sims[:, 0], 1.0)
     assert np.all(np.diff(sims, axis=1) <= 1e-12)  # most similar first
 
 
 def test_neighbours_exclusion_and_short_candidate_lists():
-    v = R.l2_normalize(np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0]]))
-    index, sims = R.nearest_neighbors(v[:1], v, 5, exclude=np.array([[True, False, False]]))
+    v = retrieval.l2_normalize(np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0]]))
+    index, sims = retrieval.nearest_neighbors(v[:1], v, 5, exclude=np.array([[True, False, False]]))
     assert index.tolist() == [[1, 2, -1]] and np.isnan(sims[0, 2])
     with pytest.raises(ValueError, match="k must be"):
-        R.nearest_neighbors(v, v, 0)
+        retrieval.nearest_neighbors(v, v, 0)
 
 
 def test_precision_at_k_known_answer_and_same_artist_exclusion():
     # two genres on a line; track 1 is by the same artist as track 0 and a near copy of it
-    vectors = R.l2_normalize(np.array([[1.0, 0.0], [1.0, 0.01], [0.8, 0.6], [0.6, 0.8], [0.0, 1.0]]))
+    vectors = retrieval.l2_normalize(np.array([[1.0, 0.0], [1.0, 0.01], [0.8, 0.6], [0.6, 0.8], [0.0, 1.0]]))
     genre = np.array([0, 0, 1, 0, 1])
     artist = np.array(["a", "a", "b", "c", "d"])
-    included = R.precision_at_k(vectors, genre, artist, ks=(1, 2), queries=[0])
-    excluded = R.precision_at_k(vectors, genre, artist, ks=(1, 2), queries=[0], exclude_same_artist=True)
+    included = retrieval.precision_at_k(vectors, genre, artist, ks=(1, 2), queries=[0])
+    excluded = retrieval.precision_at_k(vectors, genre, artist, ks=(1, 2), queries=[0], exclude_same_artist=True)
     # query 0: ranking 1 (genre 0, same artist), 2 (genre 1), 3 (genre 0), 4
     assert included["precision"].tolist() == [1.0, 0.5]
     assert excluded["precision"].tolist() == [0.0, 0.5]  # without its artist, the first hit is wrong
     assert included.loc[0, "chance"] == pytest.approx(2 / 4) and excluded.loc[0, "chance"] == pytest.approx(1 / 3)
     assert excluded.loc[1, "best"] == pytest.approx(0.5)  # one allowed track of genre 0 for 2 hits
     with pytest.raises(ValueError, match="artist"):
-        R.precision_at_k(vectors, genre, ks=(1,), exclude_same_artist=True)
+        retrieval.precision_at_k(vectors, genre, ks=(1,), exclude_same_artist=True)
 
 
 def test_retrieval_precision_is_well_above_chance(segs, split):
-    table = R.retrieval_precision(R.MfccStatsEmbedder(config=TINY), segs, split, ks=(1, 5))
+    table = retrieval.retrieval_precision(embedders.MfccStatsEmbedder(config=TINY), segs, split, ks=(1, 5))
     assert set(table["same_artist"]) == {"included", "excluded"} and (table["n_queries"] == 40).all()
     p = table.set_index(["same_artist", "k"])["precision"]
     chance = table["chance"].max()
@@ -98,29 +97,30 @@ def test_retrieval_precision_is_well_above_chance(segs, split):
     assert chance < 0.1
     assert p["excluded", 1] > 0.45 and p["excluded", 5] > 0.25
     assert p["included", 1] >= p["excluded", 1] and p["included", 5] >= p["excluded", 5]
-    everything = R.retrieval_precision(R.MfccStatsEmbedder(config=TINY), segs, split, ks=(5,), candidates="all")
+    everything = retrieval.retrieval_precision(embedders.MfccStatsEmbedder(config=TINY), segs, split, ks=(5,),
+                                               candidates="all")
     assert (everything["best"] == 1.0).all() and (everything["precision"] > 0.5).all()
     with pytest.raises(ValueError, match="candidates"):
-        R.retrieval_precision(R.MfccStatsEmbedder(config=TINY), segs, split, candidates="train")
+        retrieval.retrieval_precision(embedders.MfccStatsEmbedder(config=TINY), segs, split, candidates="train")
 
 
 def test_map_2d_and_its_plot(segs):
     import matplotlib
 
     matplotlib.use("Agg")
-    from mgc_helpers import plotting
+    from mgc_helpers.plotting.retrieval import plot_embedding_map
 
-    _, raw = R.track_embeddings(R.MfccStatsEmbedder(config=TINY), segs)
-    vectors = R.VectorSpace.fit(raw, standardize=True).transform(raw)
-    pca = R.map_2d(vectors)
+    _, raw = retrieval.track_embeddings(embedders.MfccStatsEmbedder(config=TINY), segs)
+    vectors = retrieval.VectorSpace.fit(raw, standardize=True).transform(raw)
+    pca = retrieval.map_2d(vectors)
     assert pca.shape == (80, 2)
-    np.testing.assert_array_equal(pca, R.map_2d(vectors))
-    tsne = R.map_2d(vectors[:20], method="tsne", seed=0)
+    np.testing.assert_array_equal(pca, retrieval.map_2d(vectors))
+    tsne = retrieval.map_2d(vectors[:20], method="tsne", seed=0)
     assert tsne.shape == (20, 2) and np.all(np.isfinite(tsne))
     with pytest.raises(ValueError, match="unknown map method"):
-        R.map_2d(vectors, method="umap")
+        retrieval.map_2d(vectors, method="umap")
     labels = np.repeat(np.arange(10), 8)
-    fig, ax, scatter = plotting.plot_embedding_map(pca, labels, segs.genres, highlight=[0, 1])
+    fig, ax, scatter = plot_embedding_map(pca, labels, segs.genres, highlight=[0, 1])
     assert scatter.get_offsets().shape == (80, 2) and len(ax.get_legend().get_texts()) == 10
     import matplotlib.pyplot as plt
 
@@ -133,14 +133,14 @@ def test_thumbnail_rules():
                       [0.30, 0.70],
                       [0.20, 0.80],   # the most "rock" segment
                       [0.20, 0.80]])
-    t = R.thumbnail(proba, genres, segment_seconds=3.0)
+    t = thumbnails.thumbnail(proba, genres, segment_seconds=3.0)
     assert (t.index, t.start, t.end, t.genre, t.probability) == (2, 6.0, 9.0, "rock", 0.8)  # earliest of the tie
-    m = R.thumbnail(proba, genres, by="max")
+    m = thumbnails.thumbnail(proba, genres, by="max")
     assert (m.index, m.genre) == (0, "jazz")
     with pytest.raises(ValueError, match="shape"):
-        R.thumbnail(proba[:, :1], genres)
+        thumbnails.thumbnail(proba[:, :1], genres)
     with pytest.raises(ValueError, match="unknown thumbnail rule"):
-        R.thumbnail(proba, genres, by="min")
+        thumbnails.thumbnail(proba, genres, by="min")
 
 
 class _Fake:
@@ -159,7 +159,7 @@ class _Fake:
             y, sr = sf.read(str(path))
         except Exception as exc:
             raise AudioError(path, f"cannot decode audio ({exc})") from None
-        return R.FileEmbedding(path, np.array([float(np.mean(y)), float(np.std(y))]), 1, len(y) / sr)
+        return embedders.FileEmbedding(path, np.array([float(np.mean(y)), float(np.std(y))]), 1, len(y) / sr)
 
 
 def test_any_embedder_plugs_into_the_cached_library(tmp_path):
@@ -169,14 +169,14 @@ def test_any_embedder_plugs_into_the_cached_library(tmp_path):
         sf.write(music / f"t{i}.wav", np.full(800, level, dtype=np.float32) + 0.01 * i, 8000)
     (music / "broken.wav").write_bytes(b"RIFF nonsense")
     fake = _Fake()
-    assert isinstance(fake, R.Embedder)
-    lib = R.build_library(music, fake, cache_dir=tmp_path / "cache")
+    assert isinstance(fake, embedders.Embedder)
+    lib = library.build_library(music, fake, cache_dir=tmp_path / "cache")
     assert len(lib) == 3 and lib.info["cache"] == "miss" and [s.path.name for s in lib.skipped] == ["broken.wav"]
     assert fake.calls == 4 and not any(p.suffix == ".npz" for p in music.iterdir())  # nothing in the music folder
-    again = R.build_library(music, fake, cache_dir=tmp_path / "cache")
+    again = library.build_library(music, fake, cache_dir=tmp_path / "cache")
     assert again.info["cache"] == "hit" and fake.calls == 4  # not even the broken file is decoded again
     np.testing.assert_array_equal(again.vectors, lib.vectors)
-    result = R.find_similar(music / "t0.wav", again, fake, k=5)
+    result = library.find_similar(music / "t0.wav", again, fake, k=5)
     assert [h.path.name for h in result.hits] == ["t1.wav", "t2.wav"]
     assert any("in the library" in n for n in result.notes) and any("showing all" in n for n in result.notes)
     # a changed file is embedded again, the others are reused
@@ -184,12 +184,12 @@ def test_any_embedder_plugs_into_the_cached_library(tmp_path):
     import os
 
     os.utime(music / "t2.wav", ns=(1, 1))
-    updated = R.build_library(music, fake, cache_dir=tmp_path / "cache")
+    updated = library.build_library(music, fake, cache_dir=tmp_path / "cache")
     assert updated.info["cache"] == "updated" and updated.info["computed"] == 1 and fake.calls == 5
     # a damaged cache file is rebuilt with a warning
-    R.library_cache_path(music, fake, cache_dir=tmp_path / "cache").write_bytes(b"junk")
-    with pytest.warns(R.LibraryCacheWarning, match="rebuilding"):
-        assert R.build_library(music, fake, cache_dir=tmp_path / "cache").info["cache"] == "miss"
+    library.library_cache_path(music, fake, cache_dir=tmp_path / "cache").write_bytes(b"junk")
+    with pytest.warns(library.LibraryCacheWarning, match="rebuilding"):
+        assert library.build_library(music, fake, cache_dir=tmp_path / "cache").info["cache"] == "miss"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -204,17 +204,17 @@ def test_musicnn_embedder_shapes_determinism_and_own_nearest_neighbour(tmp_path)
     for i in range(2):
         sf.write(music / f"tone{i}.wav", low_tone(3.5, seed=20 + i), SR)
         sf.write(music / f"noise{i}.wav", bright_noise(3.5, seed=20 + i), SR)
-    embedder = R.MusicnnEmbedder()
-    assert isinstance(embedder, R.Embedder)
+    embedder = embedders.MusicnnEmbedder()
+    assert isinstance(embedder, embedders.Embedder)
     assert (embedder.name, embedder.dim, embedder.standardize) == ("musicnn", 200, False)
-    assert embedder.fingerprint == R.MusicnnEmbedder().fingerprint != R.MfccStatsEmbedder().fingerprint
+    assert embedder.fingerprint == embedders.MusicnnEmbedder().fingerprint != embedders.MfccStatsEmbedder().fingerprint
     one = embedder.embed_file(music / "tone0.wav")
     assert one.vector.shape == (200,) and one.n_segments == 1 and one.duration == pytest.approx(3.5)
     np.testing.assert_array_equal(one.vector, embedder.embed_file(music / "tone0.wav").vector)  # deterministic
-    lib = R.build_library(music, embedder, cache_dir=tmp_path / "cache")
+    lib = library.build_library(music, embedder, cache_dir=tmp_path / "cache")
     assert lib.vectors.shape == (4, 200)
-    vectors = R.VectorSpace.fit(lib.vectors, standardize=False).transform(lib.vectors)
-    index, sims = R.nearest_neighbors(vectors, vectors, 2)
+    vectors = retrieval.VectorSpace.fit(lib.vectors, standardize=False).transform(lib.vectors)
+    index, sims = retrieval.nearest_neighbors(vectors, vectors, 2)
     np.testing.assert_array_equal(index[:, 0], np.arange(4))  # every track is its own nearest neighbour
     np.testing.assert_allclose(sims[:, 0], 1.0)
     # the next nearest is of the same kind (tone with tone, noise with noise)
@@ -230,26 +230,26 @@ def test_musicnn_embedder_shapes_determinism_and_own_nearest_neighbour(tmp_path)
 
 
 def test_track_vectors_from_elsewhere_match_and_neighbours_leave_out_the_artist(segs, split):
-    mfcc = R.MfccStatsEmbedder(config=TINY)
-    tracks, raw = R.track_embeddings(mfcc, segs)
-    direct = R.track_vectors(mfcc, segs, split)
+    mfcc = embedders.MfccStatsEmbedder(config=TINY)
+    tracks, raw = retrieval.track_embeddings(mfcc, segs)
+    direct = retrieval.track_vectors(mfcc, segs, split)
     shuffled = np.random.default_rng(0).permutation(len(tracks))
-    given = R.track_vectors(mfcc, segs, split, vectors=(tracks[shuffled], raw[shuffled]))
+    given = retrieval.track_vectors(mfcc, segs, split, vectors=(tracks[shuffled], raw[shuffled]))
     np.testing.assert_array_equal(given.tracks, direct.tracks)
     np.testing.assert_allclose(given.vectors, direct.vectors)
     assert given.test.sum() == 40 and given.train.sum() + given.test.sum() <= 80
-    a = R.retrieval_precision(mfcc, segs, split, ks=(5,))
-    b = R.retrieval_precision(mfcc, segs, split, ks=(5,), vectors=(tracks[shuffled], raw[shuffled]))
-    c = R.retrieval_precision(mfcc, segs, split, ks=(5,), vectors=given)
+    a = retrieval.retrieval_precision(mfcc, segs, split, ks=(5,))
+    b = retrieval.retrieval_precision(mfcc, segs, split, ks=(5,), vectors=(tracks[shuffled], raw[shuffled]))
+    c = retrieval.retrieval_precision(mfcc, segs, split, ks=(5,), vectors=given)
     np.testing.assert_allclose(a["precision"], b["precision"])
     np.testing.assert_allclose(a["precision"], c["precision"])
     # a track missing from the vectors is no query; an unknown one is an error
-    fewer = R.track_vectors(mfcc, segs, split, vectors=(tracks[1:], raw[1:]))
+    fewer = retrieval.track_vectors(mfcc, segs, split, vectors=(tracks[1:], raw[1:]))
     assert len(fewer) == 79
     with pytest.raises(ValueError, match="not in the segments"):
-        R.track_vectors(mfcc, segs, split, vectors=(np.array(["nope.00001"]), raw[:1]))
+        retrieval.track_vectors(mfcc, segs, split, vectors=(np.array(["nope.00001"]), raw[:1]))
     with pytest.raises(TypeError, match="vectors="):
-        R.track_vectors(R.MusicnnEmbedder(), segs, split)
+        retrieval.track_vectors(embedders.MusicnnEmbedder(), segs, split)
     query = int(np.flatnonzero(direct.test)[0])
     hits, sims = direct.neighbours(query, 10)
     assert query not in hits and direct.test[hits].all() and np.all(np.diff(sims) <= 1e-12)

@@ -15,13 +15,15 @@ import soundfile as sf
 from _tiny_model import SR, TINY, bright_noise, low_tone, train_tiny_model
 from test_features import SMALL, gtzan  # noqa: F401  # the fixture of a tiny GTZAN copy with every kind of bad file
 
-from mgc_helpers.predict import run as predict
-from mgc_helpers.models import training
-from mgc_helpers.signal.audio import AudioError, SegmentStream, load_song
 from mgc_helpers.commands.cli import main
 from mgc_helpers.data.features import extract_features
+from mgc_helpers.models import training
+from mgc_helpers.predict import run as predict_run
+from mgc_helpers.predict.classifier import file_mfcc
+from mgc_helpers.predict.report import StreamingWriter
+from mgc_helpers.predict.run import predict_file, predict_paths
+from mgc_helpers.signal.audio import AudioError, SegmentStream, load_song
 from mgc_helpers.signal.mfcc_fast import mfcc_segments
-from mgc_helpers.predict.run import StreamingWriter, file_mfcc, predict_file, predict_paths
 
 
 @pytest.fixture(scope="module")
@@ -136,15 +138,15 @@ def test_an_interrupted_parallel_run_stops_quietly_and_leaves_joblib_working(mus
             raise KeyboardInterrupt
 
     closed = []
-    mfcc_results = predict._mfcc_results
+    features = predict_run._features
 
     def watched(*args, **kwargs):
         try:
-            yield from mfcc_results(*args, **kwargs)
+            yield from features(*args, **kwargs)
         finally:
             closed.append(True)
 
-    monkeypatch.setattr(predict, "_mfcc_results", watched)
+    monkeypatch.setattr(predict_run, "_features", watched)
     with pytest.raises(KeyboardInterrupt) as interrupted:
         predict_paths([music], trained, n_jobs=2, on_result=stop_at_the_third)
     # the files not started were cancelled at once, not when the traceback (kept here) is dropped
@@ -216,7 +218,7 @@ def test_report_is_written_file_by_file_and_a_rerun_resumes(music, model_path, t
 
 
 def test_streamed_rows_match_the_whole_report(music, trained, tmp_path):
-    from mgc_helpers.predict.run import format_report
+    from mgc_helpers.predict.report import format_report
 
     with StreamingWriter(tmp_path / "r.csv", fmt="csv", model=trained.describe()) as writer:
         report = predict_paths([music], trained, on_result=writer.write)

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import scipy.signal
 
-from mgc_helpers.signal import spectral as sp
 from mgc_helpers.core.config import PAPER_CONFIG
+from mgc_helpers.signal import spectral as sp
 
 SR = 22050
 

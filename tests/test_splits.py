@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from mgc_helpers.core.config import GENRES
-from mgc_helpers.data.segments import SegmentSet
 from mgc_helpers.data.gtzan_lists import gtzan_artists, normalise_gtzan_name, read_gtzan_list
+from mgc_helpers.data.segments import SegmentSet
 from mgc_helpers.data.splits import PROTOCOLS, Split, make_split
 
 

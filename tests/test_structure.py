@@ -1,4 +1,9 @@
-"""The helper package's module graph runs one way (issue 10): no import circles, not even type-only ones.
+"""The helper package's house (issues 10 and 23): layers that import one way, no import circles.
+
+The subpackages follow the book's parts and form layers (the table of ``mgc_helpers/__init__.py``,
+bottom first): a module imports only from its own subpackage or those below it, no private name
+crosses from one subpackage to another, no module is over 600 lines, and each subpackage's
+``__init__`` is a docstring (with a table of its modules) and nothing else.
 
 Every module of :mod:`mgc_helpers` is parsed with :mod:`ast`; every ``import`` and ``from``
 statement counts, wherever it stands (inside functions, under ``if TYPE_CHECKING:``), with
@@ -14,8 +19,7 @@ import re
 from pathlib import Path
 
 import mgc_helpers
-
-from mgc_helpers.book.provenance import PACKAGE, _imports
+from mgc_helpers.book.provenance import PACKAGE, _imports, _resolve
 
 SRC = Path(__file__).resolve().parents[1] / "src" / PACKAGE
 
@@ -79,18 +83,91 @@ def test_the_package_has_no_import_cycle():
     assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
 
 
-def test_modules_import_only_modules_listed_above_them():
-    """The package docstring's table lists the modules from the bottom of the import graph up."""
-    rows = re.findall(r"^``(\w+)``(?:, ``(\w+)``)?\s", mgc_helpers.__doc__ or "", re.M)
-    rank = {name: i for i, row in enumerate(rows) for name in row if name}
-    rank["cli"] = rank["commands"] = len(rows)  # the command line comes last
+def layers() -> list[str]:
+    """The subpackages, bottom of the import graph first, as the package docstring's table lists them."""
+    return re.findall(r"^``(\w+)``\s", mgc_helpers.__doc__ or "", re.M)
 
-    def top(module: str) -> str:
-        return module.split(".")[1]
 
-    graph = module_graph()
-    missing = sorted({top(m) for m in graph if m != PACKAGE} - set(rank))
-    assert not missing, f"modules missing from the table of mgc_helpers/__init__.py: {missing}"
-    upward = [f"{m} -> {d}" for m, deps in graph.items() if m != PACKAGE for d in deps
-              if d != PACKAGE and top(d) != top(m) and rank[top(d)] > rank[top(m)]]
-    assert not upward, "imports of modules listed below the importer: " + ", ".join(sorted(upward))
+def _subpackage(module: str) -> str:
+    return module.split(".")[1]
+
+
+def test_the_layer_map_lists_every_subpackage_and_nothing_else():
+    listed = layers()
+    on_disk = sorted(p.parent.name for p in SRC.glob("*/__init__.py"))
+    assert sorted(listed) == on_disk, f"table of mgc_helpers/__init__.py {listed} != subpackages {on_disk}"
+    assert listed[0] == "core" and listed[-1] == "commands"
+    loose = sorted(p.name for p in SRC.glob("*.py") if p.name != "__init__.py")
+    assert not loose, f"modules outside every subpackage: {loose}"
+
+
+def upward_imports(graph: dict[str, set[str]], order: list[str]) -> list[str]:
+    """Imports of a subpackage listed above the importer's in ``order`` (the layer map)."""
+    rank = {name: i for i, name in enumerate(order)}
+    return sorted(f"{m} -> {d}" for m, deps in graph.items() if m != PACKAGE for d in deps
+                  if d != PACKAGE and rank[_subpackage(d)] > rank[_subpackage(m)])
+
+
+def test_subpackages_import_only_downward():
+    assert upward_imports({"mgc_helpers.core.a": {"mgc_helpers.signal.b"}}, ["core", "signal"])  # it can fail
+    upward = upward_imports(module_graph(), layers())
+    assert not upward, "imports of a subpackage listed above the importer: " + ", ".join(upward)
+
+
+def private_imports_across(root: Path = SRC) -> list[str]:
+    """``from X import _name`` where ``X`` lies in another subpackage than the importer."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        parts = [PACKAGE, *path.relative_to(root).with_suffix("").parts]
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        if name == PACKAGE:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            target = _resolve(node.module, node.level, name, path.name == "__init__.py") or ""
+            if not target.startswith(PACKAGE + ".") or _subpackage(target) == _subpackage(name):
+                continue
+            found += [f"{name} imports {target}.{a.name}" for a in node.names
+                      if a.name.startswith("_") and not a.name.startswith("__")]
+    return found
+
+
+def test_no_private_name_crosses_a_subpackage(tmp_path):
+    planted = tmp_path / PACKAGE / "models" / "x.py"
+    planted.parent.mkdir(parents=True)
+    planted.write_text("from ..data.features import _secret\nfrom ..data.features import public\n")
+    assert [f.split(" imports ")[1] for f in private_imports_across(tmp_path / PACKAGE)] == ["mgc_helpers.data.features._secret"]
+    crossing = private_imports_across()
+    assert not crossing, "private names imported from another subpackage: " + "; ".join(crossing)
+
+
+#: No module of the package is longer than this (issue 23): a longer one holds more than one job.
+MAX_LINES = 600
+
+
+def test_no_module_is_over_600_lines():
+    long = {str(p.relative_to(SRC)): n for p in sorted(SRC.rglob("*.py"))
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    assert not long, f"modules over {MAX_LINES} lines: {long}"
+
+
+def test_every_subpackage_init_is_a_docstring_only():
+    """A subpackage is a folder of modules; its ``__init__`` says what they are and re-exports nothing."""
+    for init in sorted(SRC.rglob("__init__.py")):
+        if init.parent == SRC:
+            continue
+        body = ast.parse(init.read_text(encoding="utf-8")).body
+        assert body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant), f"{init}: no docstring"
+        assert len(body) == 1, f"{init.relative_to(SRC)} holds more than its docstring"
+
+
+def test_each_subpackage_docstring_lists_its_modules():
+    """The table in each subpackage's docstring names every module (and sub-package) it holds."""
+    for init in sorted(SRC.glob("*/__init__.py")):
+        doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8"))) or ""
+        listed = set(re.findall(r"^``(\w+)``", doc, re.M))
+        present = {p.stem for p in init.parent.glob("*.py") if p.stem != "__init__"}
+        present |= {p.parent.name for p in init.parent.glob("*/__init__.py")}
+        assert listed == present, f"{init.parent.name}: table lists {sorted(listed)}, folder holds {sorted(present)}"

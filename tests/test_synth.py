@@ -12,9 +12,17 @@ from scipy import signal
 
 from mgc_helpers.commands.cli import main as mgc_main
 from mgc_helpers.core.config import GENRES
-from mgc_helpers.data.synth import GENRE_STYLES, INSTRUMENTS, N_ARTISTS, artist_for_clip, artist_ids, artist_palette, artists_table, clip_seed, generate_dataset, parse_chord, plan_clip, render_clip, styles_table, synthetic_dir
-from mgc_helpers.data.synth import instruments as ins
-from mgc_helpers.data.synth.render import SCALES, fit_pattern, progression_mode, voicing
+from mgc_helpers.data.synth.arrangement import plan_clip
+from mgc_helpers.data.synth.artists import N_ARTISTS, artist_ids, artist_palette, artists_table
+from mgc_helpers.data.synth.dataset import artist_for_clip, clip_seed, generate_dataset, synthetic_dir
+from mgc_helpers.data.synth.drums import drum_hit
+from mgc_helpers.data.synth.effects import distortion
+from mgc_helpers.data.synth.harmony import SCALES, parse_chord, progression_mode, voicing
+from mgc_helpers.data.synth.instruments import INSTRUMENTS, adsr
+from mgc_helpers.data.synth.oscillators import fm_tone, karplus_strong, oscillator
+from mgc_helpers.data.synth.render import render_clip
+from mgc_helpers.data.synth.rhythm import fit_pattern
+from mgc_helpers.data.synth.styles import GENRE_STYLES, styles_table
 
 CLIPS, SECONDS, SR = 2, 4.0, 22050
 
@@ -203,7 +211,7 @@ def test_style_data_is_consistent():
             for voice, pattern in groove.items():
                 assert set(pattern) <= set("Xxo."), (genre, voice)
                 assert len(pattern) in (style.steps_per_beat * m for m in style.meters)
-                ins.drum_hit(voice, sr=SR)  # a known voice
+                drum_hit(voice, sr=SR)  # a known voice
         for name in ("bass", "chords", "pad", "arp", "lead"):
             part = getattr(style, name)
             if part is not None:
@@ -243,35 +251,35 @@ def test_harmony_helpers():
 
 def test_synthesis_primitives():
     rng = np.random.default_rng(0)
-    env = ins.adsr(2205, sr=SR, attack=0.01, decay=0.01, sustain=0.5, release=0.1)
+    env = adsr(2205, sr=SR, attack=0.01, decay=0.01, sustain=0.5, release=0.1)
     assert len(env) == 2205 + 2205 and env.max() <= 1.0 and env[-1] == 0.0
     assert env[220] == pytest.approx(1.0, abs=0.01) and env[2204] == pytest.approx(0.5, abs=0.01)
     for f0 in (110.0, 440.0, 1000.0):
-        y = ins.karplus_strong(f0, SR, sr=SR, t60=2.0, brightness=0.3, pick=0.0, rng=rng)
+        y = karplus_strong(f0, SR, sr=SR, t60=2.0, brightness=0.3, pick=0.0, rng=rng)
         spectrum = np.abs(np.fft.rfft(y))  # 1-Hz bins
         lo, hi = int(0.8 * f0), int(1.2 * f0)
         assert lo + np.argmax(spectrum[lo:hi]) == pytest.approx(f0, abs=1.5)  # in tune
         top = np.argmax(spectrum)
         assert top / f0 == pytest.approx(round(top / f0), abs=0.02)  # harmonic partials
         assert np.abs(y[-2000:]).max() < np.abs(y[:2000]).max()  # decays
-    fm = ins.fm_tone(200.0, SR, sr=SR, ratio=1.0, index=2.0, index_decay=10.0, index_floor=1.0)
+    fm = fm_tone(200.0, SR, sr=SR, ratio=1.0, index=2.0, index_decay=10.0, index_floor=1.0)
     peaks = np.abs(np.fft.rfft(fm))
     assert peaks[200] > 0.1 * peaks.max() and peaks[400] > 0.1 * peaks.max()  # FM sidebands
-    saw = ins.oscillator("saw", 441.0, SR, sr=SR)
+    saw = oscillator("saw", 441.0, SR, sr=SR)
     spec = np.abs(np.fft.rfft(saw))
     assert spec[882] == pytest.approx(spec[441] / 2, rel=0.05)  # 1/k harmonics
     assert spec[int(0.48 * SR)] < 1e-3 * spec[441]  # band-limited
     sine = 0.1 * np.sin(2 * np.pi * 200 * np.arange(SR) / SR)
-    clean, dirty = np.abs(np.fft.rfft(ins.distortion(sine, 0.0, sr=SR))), \
-        np.abs(np.fft.rfft(ins.distortion(sine, 1.0, sr=SR)))
+    clean, dirty = np.abs(np.fft.rfft(distortion(sine, 0.0, sr=SR))), \
+        np.abs(np.fft.rfft(distortion(sine, 1.0, sr=SR)))
     assert clean[600] < 1e-6 * clean[200] and dirty[600] > 0.1 * dirty[200]  # odd harmonics
-    assert 0.08 < ins.distortion(sine, 1.0, sr=SR).max() < 0.13  # level kept
+    assert 0.08 < distortion(sine, 1.0, sr=SR).max() < 0.13  # level kept
 
 
 def test_ks_matches_the_recursion():
     rng_a, rng_b = np.random.default_rng(3), np.random.default_rng(3)
     f0, n = 587.3, 9000
-    y = ins.karplus_strong(f0, n, sr=SR, t60=1.0, brightness=0.5, pick=0.0, rng=rng_a)
+    y = karplus_strong(f0, n, sr=SR, t60=1.0, brightness=0.5, pick=0.0, rng=rng_a)
     period = SR / f0
     N = int(period - 0.5)
     a = period - 0.5 - N

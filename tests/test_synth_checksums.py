@@ -6,7 +6,7 @@ in the same order and the arithmetic has to stay the same. Four fingerprints gua
 * the plans (every random decision and the whole score) of all 60 artists with several seeds, and
   the 60 artist palettes: pure Python and numpy's random generator, the same on every machine;
 * the files ``mgc synth`` writes (16-bit WAV, ``metadata.csv``, ``synth.json``);
-* the float32 samples of single clips from :func:`~mgc_helpers.data.synth.render_clip` (several genres,
+* the float32 samples of single clips from :func:`~mgc_helpers.data.synth.render.render_clip` (several genres,
   artists, seeds, lengths and sample rates). numpy computes ``exp``, ``sin`` and ``tanh`` with
   different SIMD code on CPUs with and without AVX-512, which moves the last bit of some float32
   samples (never, in the clips below, a 16-bit sample), so these checksums are recorded per CPU
@@ -30,7 +30,9 @@ import pytest
 import scipy
 
 from mgc_helpers.core.config import GENRES
-from mgc_helpers.data.synth import artist_ids, artist_palette, plan_clip, render_clip
+from mgc_helpers.data.synth.arrangement import plan_clip
+from mgc_helpers.data.synth.artists import artist_ids, artist_palette
+from mgc_helpers.data.synth.render import render_clip
 
 #: (genre, artist, seed, duration, sample rate) of the single clips.
 CLIPS = [

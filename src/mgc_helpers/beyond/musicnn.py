@@ -4,13 +4,14 @@ musicnn (Pons and Serra, 2019) is a convolutional network trained on the 50 most
 the Million Song Dataset (MSD): genres ("rock", "jazz", "Hip-Hop"...), moods ("Mellow", "sad"),
 decades ("80s") and instrumentation ("guitar", "female vocalists"). This module holds the
 ``MSD_musicnn`` model of the ``musicnn`` 0.1.0 package (ISC licence; notice and citation in
-``resources/musicnn/NOTICE``), rebuilt as a functional Keras model with named layers, and its
-pre-processing. Its inference weights ship with this package as
+``resources/musicnn/NOTICE``), rebuilt as a functional Keras model with named layers, and the
+analysis of signals and files. Its inference weights ship with this package as
 ``resources/musicnn/msd_musicnn.npz`` (3 MB, float32), converted from the package's TensorFlow 1
 checkpoint by ``scripts/musicnn_convert.py``; nothing here needs TensorFlow 1 graph code, the
 original package or the network.
 
-Pipeline (as musicnn's ``extractor.py`` does it, with two repairs):
+Pipeline (as musicnn's ``extractor.py`` does it, with two repairs; steps 1-4, the model's input, are
+in :mod:`mgc_helpers.beyond.musicnn_input`):
 
 1. mono audio resampled to 16 kHz (``soxr_hq``, as :func:`librosa.load`);
 2. power mel spectrogram: 512-sample Hann window, hop 256, 96 Slaney mel bands, frames centred
@@ -25,80 +26,66 @@ Pipeline (as musicnn's ``extractor.py`` does it, with two repairs):
 
 Long files are processed block by block (:func:`analyse_file`): decoding, resampling, the
 spectrogram and the network all see bounded pieces, so memory does not grow with the length.
-:func:`embed_dataset` computes the embeddings of a whole dataset (per track and per 3-s patch), in
-parallel and cached, with the same bad-input handling as the MFCC pipeline: unusable files are
-reported with the reason, silent and short clips are kept with a warning (``13_transfer.ipynb``).
+:func:`mgc_helpers.beyond.embedding.embed_dataset` computes the embeddings of a whole dataset (per
+track and per 3-s patch), in parallel and cached.
 
 Speed: about 1.35 GMAC per patch, 0.35 s of CPU time per 30-s clip with TensorFlow's oneDNN
 kernels (the project's default, :data:`mgc_helpers.core.compute.ONEDNN`) and twice that without.
 ``benchmarks/bench_musicnn.py`` prints the real-time factor and the peak memory of a long file.
 
 Checked against the original TensorFlow graph by ``tests/test_musicnn.py`` (tags and penultimate
-layer within 1e-5).
+layer within 1e-5). Explained in ``13_transfer.ipynb``.
 """
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..core.records import Skipped
+from .musicnn_input import (
+    HOP_LENGTH,
+    MIN_SAMPLES,
+    N_MELS,
+    PATCH_FRAMES,
+    SR,
+    LogMelStream,
+    check_signal,
+    log_mel_blocks,
+    patches,
+    resample_16k,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
-    from ..data.datasets import Dataset
-
 __all__ = [
     "EMBEDDING_SIZE",
-    "HOP_LENGTH",
     "MSD_TAGS",
-    "N_FFT",
-    "N_MELS",
-    "PATCH_FRAMES",
     "PATCH_SECONDS",
-    "SR",
-    "DatasetEmbeddings",
+    "PIPELINE_VERSION",
+    "SILENCE_THRESHOLD",
     "MusicnnOutput",
     "analyse",
     "analyse_file",
     "build_model",
     "embed",
-    "embed_dataset",
-    "embedding_cache_key",
     "get_model",
     "load_weights",
-    "log_mel",
-    "patches",
     "tag",
     "weights_path",
     "weights_sha256",
 ]
 
-#: Sample rate of the model's input, Hz.
-SR: int = 16000
-#: STFT window and FFT size, samples (32 ms).
-N_FFT: int = 512
-#: Hop between frames, samples (16 ms).
-HOP_LENGTH: int = 256
-#: Mel bands.
-N_MELS: int = 96
-#: Frames per patch: ``librosa.time_to_frames(3, sr=16000, n_fft=512, hop_length=256) + 1``.
-PATCH_FRAMES: int = 187
 #: Nominal length of one patch, seconds.
 PATCH_SECONDS: float = 3.0
 #: Size of the penultimate layer.
 EMBEDDING_SIZE: int = 200
-#: Shortest signal accepted, samples at 16 kHz (one STFT window, 32 ms).
-MIN_SAMPLES: int = N_FFT
 #: Peak amplitude under which a signal is reported as silent.
 SILENCE_THRESHOLD: float = 1e-4
 
@@ -112,14 +99,14 @@ MSD_TAGS: tuple[str, ...] = (
     "electro", "heavy metal", "Progressive rock", "60s", "rnb", "indie pop", "sad", "House", "happy",
 )
 
-#: Bumped whenever a change here changes the embeddings; part of :func:`embedding_cache_key`.
+#: Bumped whenever a change here changes the embeddings; part of
+#: :func:`mgc_helpers.beyond.embedding.embedding_cache_key`.
 PIPELINE_VERSION = 2  # 2: the cache also keeps every patch (segment-level transfer, 13_transfer)
 
 _RESOURCES = Path(__file__).resolve().parents[1] / "resources" / "musicnn"
 _WEIGHTS = _RESOURCES / "msd_musicnn.npz"
 _BN_PARAMS = ("gamma", "beta", "moving_mean", "moving_variance")
 _BN_EPSILON = 1e-3  # tf.compat.v1.layers.batch_normalization's default, which musicnn used
-_BLOCK_SAMPLES = 60 * SR  # samples pushed through the spectrogram at a time (bounded memory)
 
 
 # --------------------------------------------------------------------------------------------
@@ -286,173 +273,6 @@ def get_model() -> keras.Model:
 
 
 # --------------------------------------------------------------------------------------------
-# Pre-processing
-# --------------------------------------------------------------------------------------------
-
-@lru_cache(maxsize=1)
-def _mel_basis() -> np.ndarray:
-    import librosa
-
-    return np.ascontiguousarray(librosa.filters.mel(sr=SR, n_fft=N_FFT, n_mels=N_MELS).T.astype(np.float32))
-
-
-@lru_cache(maxsize=1)
-def _window() -> np.ndarray:
-    import librosa
-
-    return librosa.filters.get_window("hann", N_FFT, fftbins=True)  # float64, as librosa.stft
-
-
-def _log_mel_frames(frames: np.ndarray) -> np.ndarray:
-    """Windowed frames ``(k, 512)`` -> log-mel ``(k, 96)`` float32, arithmetic as librosa's.
-
-    librosa.stft multiplies by a float64 window, takes the float64 FFT and stores complex64;
-    ``melspectrogram`` squares the magnitude in float32 and applies a float32 filter bank.
-    """
-    spectrum = np.fft.rfft(frames * _window(), axis=-1).astype(np.complex64)
-    power = np.abs(spectrum) ** 2
-    mel = power @ _mel_basis()
-    # float32 throughout: the original's float16 overflows (10000 * S > 65504) for loud sounds
-    return np.log10(np.float32(10000.0) * mel.astype(np.float32) + np.float32(1.0))
-
-
-class _LogMelStream:
-    """Log-mel frames of a signal pushed in blocks of any size.
-
-    Gives exactly the frames of a centred STFT with reflect padding of the whole signal (frame
-    ``t`` covers samples ``256 t - 256 ... 256 t + 255``; ``1 + n // 256`` frames in all), holding
-    at most one block and one window of samples.
-    """
-
-    def __init__(self) -> None:
-        self.n_samples = 0
-        self._head = np.zeros(0, dtype=np.float32)  # samples before the left padding can be made
-        self._buf: np.ndarray | None = None  # padded-domain samples not yet framed
-        self._tail = np.zeros(0, dtype=np.float32)  # last N_FFT // 2 + 1 samples seen
-
-    def push(self, y: np.ndarray) -> np.ndarray:
-        y = np.asarray(y, dtype=np.float32)
-        self.n_samples += len(y)
-        half = N_FFT // 2
-        self._tail = np.concatenate([self._tail, y[-(half + 1):]])[-(half + 1):]
-        if self._buf is None:
-            self._head = np.concatenate([self._head, y])
-            if len(self._head) <= half:
-                return np.zeros((0, N_MELS), dtype=np.float32)
-            self._buf = np.concatenate([self._head[1: half + 1][::-1], self._head])
-            self._head = np.zeros(0, dtype=np.float32)
-        else:
-            self._buf = np.concatenate([self._buf, y])
-        return self._frames()
-
-    def finish(self) -> np.ndarray:
-        half = N_FFT // 2
-        if self._buf is None:
-            raise ValueError(f"signal too short: {self.n_samples} samples at {SR} Hz, needs at least {MIN_SAMPLES}")
-        self._buf = np.concatenate([self._buf, self._tail[:-1][::-1][:half]])
-        return self._frames()
-
-    def _frames(self) -> np.ndarray:
-        buf = cast(np.ndarray, self._buf)  # called once samples have arrived
-        if len(buf) < N_FFT:
-            return np.zeros((0, N_MELS), dtype=np.float32)
-        k = (len(buf) - N_FFT) // HOP_LENGTH + 1
-        frames = np.lib.stride_tricks.sliding_window_view(buf, N_FFT)[: (k - 1) * HOP_LENGTH + 1: HOP_LENGTH]
-        out = _log_mel_frames(frames)
-        self._buf = buf[k * HOP_LENGTH:].copy()
-        return out
-
-
-def _check_signal(y: Any, sr: Any) -> np.ndarray:
-    if not isinstance(sr, (int, np.integer)) or isinstance(sr, bool) or sr <= 0:
-        raise ValueError(f"sr must be a positive integer sample rate, got {sr!r}")
-    y = np.asarray(y)
-    if y.ndim != 1:
-        raise ValueError(f"musicnn expects a mono signal of shape (n,), got shape {y.shape}; "
-                         f"mix it down first (np.mean(y, axis=0))")
-    if y.size == 0:
-        raise ValueError("empty signal: no samples to tag")
-    if not np.issubdtype(y.dtype, np.floating) and not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"signal must hold real numbers, got dtype {y.dtype}")
-    y = y.astype(np.float32)  # float16 input is widened here, never computed in
-    if not np.all(np.isfinite(y)):
-        raise ValueError("signal contains NaN or infinite samples")
-    return y
-
-
-def _resample(y: np.ndarray, sr: int) -> np.ndarray:
-    if sr == SR:
-        return y
-    import librosa
-
-    return librosa.resample(y, orig_sr=int(sr), target_sr=SR, res_type="soxr_hq").astype(np.float32)
-
-
-def _check_length(n: int, sr: int) -> None:
-    if n < MIN_SAMPLES:
-        raise ValueError(f"signal too short: {n} samples at {sr} Hz, needs at least "
-                         f"{MIN_SAMPLES / SR * 1000:.0f} ms")
-
-
-def log_mel(y: np.ndarray, sr: int) -> np.ndarray:
-    """musicnn's input representation of a whole signal: ``log10(10000 * mel + 1)``, float32.
-
-    Parameters
-    ----------
-    y : np.ndarray, shape (n,)
-        Mono signal, any float or integer dtype (float16 is widened to float32 first).
-    sr : int
-        Its sample rate; resampled to 16 kHz.
-
-    Returns
-    -------
-    np.ndarray, shape (1 + n16 // 256, 96), float32
-        One row per 16-ms frame, ``n16`` being the length at 16 kHz.
-
-    Raises
-    ------
-    ValueError
-        For an empty, non-mono or NaN/inf signal, or one shorter than 32 ms.
-
-    Examples
-    --------
-    >>> S = log_mel(np.ones(16000, dtype=np.float32), 16000)
-    >>> S.shape, S.dtype.name
-    ((63, 96), 'float32')
-    """
-    y = _check_signal(y, sr)
-    _check_length(round(len(y) * SR / sr), sr)
-    y16 = _resample(y, int(sr))
-    _check_length(len(y16), sr)
-    stream = _LogMelStream()
-    parts = [stream.push(y16[i: i + _BLOCK_SAMPLES]) for i in range(0, len(y16), _BLOCK_SAMPLES)]
-    parts.append(stream.finish())
-    return np.concatenate(parts)
-
-
-def patches(spectrogram: np.ndarray) -> np.ndarray:
-    """Cut a log-mel spectrogram into the model's non-overlapping 187-frame patches.
-
-    A tail shorter than a patch is left out (as musicnn does); a spectrogram shorter than one patch
-    is repeated until it fills one (musicnn's training "repeat-pad"), so short clips give one patch.
-
-    Examples
-    --------
-    >>> patches(np.zeros((1876, 96), dtype=np.float32)).shape   # 30 s
-    (10, 187, 96)
-    >>> patches(np.zeros((63, 96), dtype=np.float32)).shape     # 1 s: repeated 3 times
-    (1, 187, 96)
-    """
-    S = np.asarray(spectrogram, dtype=np.float32)
-    if S.ndim != 2 or S.shape[1] != N_MELS or len(S) == 0:
-        raise ValueError(f"expected a (frames, {N_MELS}) spectrogram, got shape {S.shape}")
-    if len(S) < PATCH_FRAMES:
-        S = np.tile(S, (-(-PATCH_FRAMES // len(S)), 1))[:PATCH_FRAMES]
-    k = len(S) // PATCH_FRAMES
-    return S[: k * PATCH_FRAMES].reshape(k, PATCH_FRAMES, N_MELS)
-
-
-# --------------------------------------------------------------------------------------------
 # Tagging
 # --------------------------------------------------------------------------------------------
 
@@ -580,16 +400,12 @@ def analyse(y: np.ndarray, sr: int, *, batch_size: int = 16) -> MusicnnOutput:
     >>> out.n_patches, out.patch_tags.shape, out.embedding.shape
     (2, (2, 50), (200,))
     """
-    y = _check_signal(y, sr)
-    _check_length(round(len(y) * SR / sr), sr)
-    y16 = _resample(y, int(sr))
-    _check_length(len(y16), sr)
+    y = check_signal(y, sr)
+    y16 = resample_16k(y, sr)
     runner = _Runner(batch_size)
     runner.peak = float(np.max(np.abs(y16)))
-    stream = _LogMelStream()
-    for i in range(0, len(y16), _BLOCK_SAMPLES):
-        runner.frames(stream.push(y16[i: i + _BLOCK_SAMPLES]))
-    runner.frames(stream.finish())
+    for S in log_mel_blocks(y16):
+        runner.frames(S)
     return runner.result(len(y) / sr)
 
 
@@ -685,7 +501,7 @@ def analyse_file(path: str | os.PathLike, *, batch_size: int = 16, block_seconds
         except ValueError as exc:
             raise AudioError(path, str(exc)) from None
     runner = _Runner(batch_size)
-    stream = _LogMelStream()
+    stream = LogMelStream()
     resampler = None
     n_in, rate = 0, SR
     try:
@@ -709,215 +525,3 @@ def analyse_file(path: str | os.PathLike, *, batch_size: int = 16, block_seconds
         raise AudioError(path, f"too short ({n_in / rate:.3f} s): needs at least {MIN_SAMPLES / SR * 1000:.0f} ms")
     runner.frames(stream.finish())
     return runner.result(n_in / rate)
-
-
-# --------------------------------------------------------------------------------------------
-# Embeddings of a dataset
-# --------------------------------------------------------------------------------------------
-
-@dataclass
-class DatasetEmbeddings:
-    """musicnn embeddings and tags of every usable track of a dataset, in track order.
-
-    Attributes
-    ----------
-    X : np.ndarray, shape (n_tracks, 200), float32
-        Mean penultimate layer of each track.
-    tags : np.ndarray, shape (n_tracks, 50), float32
-        Mean tag probabilities of each track.
-    y : np.ndarray, shape (n_tracks,)
-        Integer labels (index into ``genres``, sorted names).
-    track : np.ndarray of str
-        Track ids.
-    group : np.ndarray of str
-        Artist where known, else the track id (for grouped splits).
-    genres : tuple of str
-    skipped : list of Skipped
-        The dataset's unreadable files and the tracks that failed here, with reasons.
-    info : dict
-        ``cache`` (``"hit"``, ``"miss"``, ``"rebuilt"``, ``"off"``), ``cache_file``, ``seconds``.
-    patch_X : np.ndarray, shape (n_patches, 200), float32
-        Penultimate layer of every 3-s patch of every track, tracks in order, patches in time order.
-    patch_tags : np.ndarray, shape (n_patches, 50), float32
-        Tag probabilities of every patch.
-    patch_track : np.ndarray of int, shape (n_patches,)
-        Row of :attr:`X` (the track) each patch belongs to.
-    patch_index : np.ndarray of int, shape (n_patches,)
-        Position of the patch in its track (0 = the first 3 s), as ``SegmentSet.segment``.
-    warnings : list of Skipped
-        Tracks kept but worth a look, with the reason: silent, shorter than one 3-s patch (repeated
-        to fill it), a tail left out. As ``SegmentSet.warnings`` of the MFCC pipeline.
-    """
-
-    X: np.ndarray
-    tags: np.ndarray
-    y: np.ndarray
-    track: np.ndarray
-    group: np.ndarray
-    genres: tuple[str, ...]
-    skipped: list[Skipped] = field(default_factory=list)
-    info: dict[str, Any] = field(default_factory=dict)
-    patch_X: np.ndarray = field(default_factory=lambda: np.zeros((0, EMBEDDING_SIZE), np.float32))
-    patch_tags: np.ndarray = field(default_factory=lambda: np.zeros((0, len(MSD_TAGS)), np.float32))
-    patch_track: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    patch_index: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    warnings: list[Skipped] = field(default_factory=list)
-
-    def __len__(self) -> int:
-        return int(self.X.shape[0])
-
-
-def embedding_cache_key(dataset: Dataset) -> str:
-    """Hash of what the embeddings depend on: the weights' SHA-256, this pipeline's version and the
-    dataset's tracks (id, genre, artist, path, size, modification time, through
-    :func:`mgc_helpers.data.features.cache_key`)."""
-    from ..data.features import cache_key
-
-    blob = json.dumps({"model": "msd_musicnn", "weights_sha256": weights_sha256(), "pipeline": PIPELINE_VERSION,
-                       "tracks": cache_key(dataset)}, sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()
-
-
-def _embed_chunk(paths: list[str], threads: int | None) -> list[MusicnnOutput | str]:
-    """Worker: the analysis of each file, or the reason it failed (the same checks as ``mgc predict``)."""
-    if threads is not None:
-        _keras()  # the project's TensorFlow defaults, and TensorFlow imported without its oneDNN notice
-        import tensorflow as tf
-
-        try:
-            tf.config.threading.set_intra_op_parallelism_threads(threads)
-            tf.config.threading.set_inter_op_parallelism_threads(threads)
-        except RuntimeError:  # already initialised in this (reused) worker
-            pass
-    from ..signal.audio import AudioError
-
-    out: list[MusicnnOutput | str] = []
-    for p in paths:
-        try:
-            r = analyse_file(p)
-        except AudioError as exc:
-            out.append(exc.reason)
-            continue
-        out.append(MusicnnOutput(r.patch_tags.astype(np.float32), r.patch_embeddings.astype(np.float32),
-                                 r.duration, r.notes))
-    return out
-
-
-def _worth_a_warning(out: MusicnnOutput) -> bool:
-    """Silence and clips shorter than one patch are reported; a short tail left out is not."""
-    return any(n.startswith(("silent", "shorter")) for n in out.notes)
-
-
-def embed_dataset(dataset: Dataset, *, cache_dir: str | os.PathLike | None = None, n_jobs: int | None = 1,
-                  cache: bool = True, progress: bool = False, chunk_size: int = 8) -> DatasetEmbeddings:
-    """musicnn embeddings (and tags) of every track of a dataset: parallel and cached.
-
-    Parameters
-    ----------
-    dataset : Dataset
-        From :func:`~mgc_helpers.data.datasets.load_dataset` or :func:`~mgc_helpers.data.datasets.prepare_dataset`.
-    cache_dir : path-like or None
-        Folder of the cache; ``None`` means ``musicnn/`` in :func:`mgc_helpers.core.paths.cache_dir`.
-    n_jobs : int or None
-        Worker processes (joblib, loky); ``None`` uses every CPU, ``1`` (default) runs here. Each
-        worker loads TensorFlow and the model (a few seconds), and runs it on one thread.
-    cache : bool
-        ``False`` neither reads nor writes the cache.
-    progress : bool
-        Show a tqdm progress bar (per chunk of tracks).
-    chunk_size : int
-        Tracks per unit of parallel work.
-
-    Returns
-    -------
-    DatasetEmbeddings
-
-    Notes
-    -----
-    The cache is one ``.npz`` named after :func:`embedding_cache_key`, which covers the weights'
-    SHA-256 and every track's path, size and modification time: a changed file or model is never
-    served stale. Writes are atomic; an unreadable cache file is rebuilt with a
-    :class:`~mgc_helpers.data.features.CacheWarning`.
-    """
-    import warnings
-
-    from ..core.config import label_mapping
-    from ..data.features import CacheWarning, _default_jobs
-    from ..core.paths import cache_dir as default_cache_dir
-    from ..data.segments import _read_npz, _strings, _write_npz
-
-    start = time.perf_counter()
-    if n_jobs is None:
-        n_jobs = _default_jobs()
-    if not isinstance(n_jobs, int) or isinstance(n_jobs, bool) or n_jobs < 1:
-        raise ValueError(f"n_jobs must be a positive integer or None, got {n_jobs!r}")
-    if not isinstance(chunk_size, int) or chunk_size < 1:
-        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
-    tracks = dataset.tracks
-    if not tracks:
-        raise ValueError(f"dataset in {dataset.root} has no usable tracks; {len(dataset.skipped)} skipped")
-    mapping = label_mapping(dataset.genres)
-    key = embedding_cache_key(dataset)
-    folder = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir() / "musicnn"
-    final = folder / f"{dataset.name}-{dataset.root.name}-musicnn-{key[:20]}.npz"
-    state = "off" if not cache else "miss"
-    if cache and final.exists():
-        try:
-            a = _read_npz(final)
-            if str(a.get("cache_key", "")) != key:
-                raise ValueError("its cache key does not match the dataset and weights")
-            result = DatasetEmbeddings(a["X"], a["tags"], a["y"], a["track"], a["group"], tuple(dataset.genres),
-                                       [Skipped(Path(p), str(r))
-                                        for p, r in zip(a["skipped_path"], a["skipped_reason"], strict=False)],
-                                       patch_X=a["patch_X"], patch_tags=a["patch_tags"],
-                                       patch_track=a["patch_track"], patch_index=a["patch_index"],
-                                       warnings=[Skipped(Path(p), str(r)) for p, r in
-                                                 zip(a["warning_path"], a["warning_reason"], strict=False)])
-            result.skipped = list(dataset.skipped) + result.skipped
-            result.info = {"cache": "hit", "cache_file": str(final), "seconds": time.perf_counter() - start}
-            return result
-        except (ValueError, KeyError) as exc:
-            warnings.warn(f"musicnn cache {final} is unusable ({exc}); rebuilding it", CacheWarning, stacklevel=2)
-            final.unlink(missing_ok=True)
-            state = "rebuilt"
-
-    paths = [str(t.path) for t in tracks]
-    chunks = [paths[i: i + chunk_size] for i in range(0, len(paths), chunk_size)]
-    from tqdm import tqdm
-
-    if n_jobs == 1:
-        results = [_embed_chunk(c, None) for c in tqdm(chunks, desc="musicnn", unit="chunk", disable=not progress)]
-    else:
-        from joblib import Parallel, delayed
-
-        results = Parallel(n_jobs=min(n_jobs, len(chunks)), backend="loky")(
-            delayed(_embed_chunk)(c, 1) for c in tqdm(chunks, desc="musicnn", unit="chunk", disable=not progress))
-    flat = [r for chunk in results for r in chunk]
-    keep = [i for i, r in enumerate(flat) if not isinstance(r, str)]
-    failed = [Skipped(tracks[i].path, r) for i, r in enumerate(flat) if isinstance(r, str)]
-    outs = [cast(MusicnnOutput, flat[i]) for i in keep]
-    X = np.stack([o.embedding for o in outs]) if keep else np.zeros((0, EMBEDDING_SIZE), np.float32)
-    T = np.stack([o.tags for o in outs]) if keep else np.zeros((0, len(MSD_TAGS)), np.float32)
-    PX = np.concatenate([o.patch_embeddings for o in outs]) if keep else np.zeros((0, EMBEDDING_SIZE), np.float32)
-    PT = np.concatenate([o.patch_tags for o in outs]) if keep else np.zeros((0, len(MSD_TAGS)), np.float32)
-    PR = np.concatenate([np.full(o.n_patches, r, np.int64) for r, o in enumerate(outs)]) if keep \
-        else np.zeros(0, np.int64)
-    PI = np.concatenate([np.arange(o.n_patches, dtype=np.int64) for o in outs]) if keep else np.zeros(0, np.int64)
-    y = np.array([mapping[tracks[i].genre] for i in keep], dtype=np.int64)
-    track = _strings(tracks[i].track_id for i in keep)
-    group = _strings((tracks[i].artist or tracks[i].track_id) for i in keep)
-    result = DatasetEmbeddings(X.astype(np.float32), T.astype(np.float32), y, track, group, tuple(dataset.genres),
-                               failed, patch_X=PX, patch_tags=PT, patch_track=PR, patch_index=PI,
-                               warnings=[Skipped(tracks[i].path, "; ".join(o.notes))
-                                         for i, o in zip(keep, outs, strict=True) if _worth_a_warning(o)])
-    if cache:
-        _write_npz(final, {"X": result.X, "tags": result.tags, "y": y, "track": track, "group": group,
-                           "patch_X": PX, "patch_tags": PT, "patch_track": PR, "patch_index": PI,
-                           "warning_path": _strings(str(w.path) for w in result.warnings),
-                           "warning_reason": _strings(w.reason for w in result.warnings),
-                           "skipped_path": _strings(str(s.path) for s in failed),
-                           "skipped_reason": _strings(s.reason for s in failed), "cache_key": np.array(key)})
-    result.skipped = list(dataset.skipped) + failed
-    result.info = {"cache": state, "cache_file": str(final) if cache else None,
-                   "seconds": time.perf_counter() - start}
-    return result

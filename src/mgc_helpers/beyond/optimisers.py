@@ -20,18 +20,16 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from ..core import compute
 from ..models import networks as _models
 from ..models.evaluation import evaluate
-from ..models.experiments import _read_grid, _write_grid, mean_std
+from ..models.experiments import data_keys, mean_std, run_grid
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..data.segments import SegmentSet
@@ -140,17 +138,7 @@ def plan_configs(designs: str) -> list[Config]:
     return configs
 
 
-def _key_frame(frame: pd.DataFrame, key: Mapping[str, Any]) -> np.ndarray:
-    match = np.ones(len(frame), dtype=bool)
-    for k, v in key.items():
-        if k == "learning_rate":
-            match &= np.isclose(frame[k].astype(float).to_numpy(), float(v), rtol=1e-9, atol=0)
-        else:
-            match &= (frame[k].astype(str) == str(v)).to_numpy()
-    return match
-
-
-def _run_config(segments: SegmentSet, key: dict[str, Any],
+def _run_config(key: dict[str, Any], segments: SegmentSet,
                 split_fn: Callable[..., Any]) -> tuple[dict[str, Any], pd.DataFrame]:
     """Train and test one run of the grid (in this process or a worker); its result row and learning curve."""
     from ..models import training
@@ -168,9 +156,13 @@ def _run_config(segments: SegmentSet, key: dict[str, Any],
            "final_train_accuracy": float(history["accuracy"].iloc[-1]),
            "n_train": len(split.train), "n_test": len(split.test),
            "seconds": round(time.perf_counter() - start, 2)}
-    curve = pd.DataFrame({**{k: [v] * len(history) for k, v in key.items()},
-                          **{c: history[c].to_numpy() for c in training.HISTORY_COLUMNS}})
-    return row, curve
+    return row, pd.DataFrame({c: history[c].to_numpy() for c in training.HISTORY_COLUMNS})
+
+
+def _run_name(key: dict[str, Any]) -> str:
+    """``"MLP, Adam, lr 0.0001, ReLU, seed 0"``: a run in the progress lines."""
+    config = Config(key["optimizer"], key["learning_rate"], key["activation"])
+    return f"{_models.DISPLAY_NAMES[key['model']]}, {config.label}, seed {key['seed']}"
 
 
 def run_optimiser_grid(segments: SegmentSet, *, plan: Sequence[tuple[str, str, int, int]], seeds: Sequence[int],
@@ -180,7 +172,8 @@ def run_optimiser_grid(segments: SegmentSet, *, plan: Sequence[tuple[str, str, i
                        jobs: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Train each model of ``plan`` with each configuration of its designs and each of its seeds.
 
-    Explained in ``12_optimisers.ipynb``.
+    The runs are the cells of :func:`mgc_helpers.models.experiments.run_grid`, each with its
+    learning curve as a second table. Explained in ``12_optimisers.ipynb``.
 
     Parameters
     ----------
@@ -194,8 +187,9 @@ def run_optimiser_grid(segments: SegmentSet, *, plan: Sequence[tuple[str, str, i
         Split protocol for ``split_fn`` (default: ``"track"``, whole tracks held out).
     batch_size : int
     out : path-like or None
-        CSV of finished runs; their learning curves go beside it (``<stem>_histories.csv``). Runs
-        already there with the same :data:`RUN_KEYS` are reused, not trained again.
+        CSV of finished runs; their learning curves go beside it (``<stem>_histories.csv``,
+        :func:`mgc_helpers.models.experiments.table_path`). Runs already in both with the same
+        :data:`RUN_KEYS` are reused, not trained again.
     split_fn : callable or None
         ``split_fn(segments, protocol, seed=seed) -> Split`` (default :func:`mgc_helpers.data.splits.make_split`).
     progress : bool or callable
@@ -213,69 +207,22 @@ def run_optimiser_grid(segments: SegmentSet, *, plan: Sequence[tuple[str, str, i
         the last epoch's training loss and accuracy, seconds), and one row per run and epoch (the keys,
         ``epoch``, ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``), for the requested runs only.
     """
-    from ..models import training
-
     if split_fn is None:
         from ..data.splits import make_split
 
         split_fn = make_split
     for model, designs, n_seeds, epochs in plan:
-        _models._check_name(model)
+        _models.check_model_name(model)
         plan_configs(designs)
         if not 1 <= int(n_seeds) <= len(seeds) or int(epochs) <= 0:
             raise ValueError(f"plan entry {(model, designs, n_seeds, epochs)!r}: n_seeds must be in 1..{len(seeds)} "
                              "and epochs positive")
-    say = print if progress is True else (progress or (lambda _msg: None))
-    path = None if out is None else Path(out)
-    hist_path = None if path is None else path.with_name(path.stem + "_histories.csv")
-    done, done_hist = _read_grid(path), _read_grid(hist_path)
-    fingerprint = segments.config.fingerprint()
-    n_segments = int(len(segments.y))
-    data = training.data_fingerprint(segments, np.arange(n_segments))
-    cells = [(m, c, int(s), int(e)) for m, designs, n, e in plan for c in plan_configs(designs)
-             for s in list(seeds)[:int(n)]]
-    results: list[tuple[dict[str, Any], pd.DataFrame] | None] = [None] * len(cells)
-    todo: list[tuple[int, dict[str, Any], str]] = []
-    for i, (model, config, seed, epochs) in enumerate(cells):
-        key = {"model": model, "optimizer": config.optimizer, "learning_rate": float(config.learning_rate),
-               "activation": config.activation, "protocol": protocol, "seed": seed, "epochs": epochs,
-               "batch_size": int(batch_size), "n_segments": n_segments, "feature_fingerprint": fingerprint,
-               "data_fingerprint": data}
-        where = f"[{i + 1}/{len(cells)}] {_models.DISPLAY_NAMES[model]}, {config.label}, seed {seed}"
-        if not done.empty and not done_hist.empty and set(RUN_KEYS) <= set(done.columns):
-            match, hist_match = _key_frame(done, key), _key_frame(done_hist, key)
-            if match.any() and hist_match.sum() == epochs:
-                results[i] = (done[match].iloc[-1].to_dict(), done_hist[hist_match])
-                say(f"{where}: kept from {path.name if path else out}")
-                continue
-        todo.append((i, key, where))
-
-    def finished(j: int, result: tuple[dict[str, Any], pd.DataFrame]) -> None:
-        nonlocal done, done_hist
-        i, _, where = todo[j]
-        results[i] = result
-        row, curve = result
-        if path is not None and hist_path is not None:
-            done = pd.concat([done, pd.DataFrame([row])], ignore_index=True) if not done.empty else pd.DataFrame([row])
-            done_hist = pd.concat([done_hist, curve], ignore_index=True) if not done_hist.empty else curve
-            _write_grid(hist_path, done_hist)
-            _write_grid(path, done)
-        say(f"{where}: test accuracy {row['accuracy']:.3f} in {row['seconds']:.0f} s")
-
-    tasks = [(segments, key, split_fn) for _, key, _ in todo]
-    n_jobs = compute.train_jobs(len(tasks), jobs=jobs, default=compute.GRID_JOBS)
-    if n_jobs > 1:
-        say(f"{len(tasks)} runs to train, {n_jobs} at a time")
-    compute.run_parallel(_run_config, tasks, jobs=n_jobs, on_result=finished)
-    rows = [r[0] for r in results if r is not None]
-    curves = [r[1] for r in results if r is not None]
-    runs = pd.DataFrame(rows)
-    histories = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame()
-    for frame in (runs, histories):
-        if not frame.empty:
-            frame["seed"] = frame["seed"].astype(int)
-            frame["learning_rate"] = frame["learning_rate"].astype(float)
-    return runs, histories
+    data = data_keys(segments)
+    keys = [{"model": m, "optimizer": c.optimizer, "learning_rate": float(c.learning_rate), "activation": c.activation,
+             "protocol": protocol, "seed": int(s), "epochs": int(e), "batch_size": int(batch_size), **data}
+            for m, designs, n, e in plan for c in plan_configs(designs) for s in list(seeds)[:int(n)]]
+    return run_grid(keys, _run_config, args=(segments, split_fn), out=out, progress=progress, jobs=jobs,
+                    name=_run_name, table="histories")
 
 
 _CONFIG_COLUMNS = ["model", "optimizer", "learning_rate", "activation"]

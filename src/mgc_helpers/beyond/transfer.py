@@ -14,14 +14,16 @@ seeds and metrics apply (:func:`mgc_helpers.models.evaluation.evaluate`):
   (:func:`segment_embeddings`), so the *segment* protocol's random split of segments applies
   unchanged, and track-level results are the mean of a track's segment probabilities, as for the
   other models. Its prediction needs only NumPy (the weights are stored, not a pickle).
-* :class:`ZeroShotModel`: no training at all; each patch's 50 tag probabilities are mapped to the
-  seven genres that have a tag (:func:`mgc_helpers.beyond.zeroshot.genre_scores`) and normalised to sum
+* :class:`~mgc_helpers.beyond.zeroshot.ZeroShotModel`: no training at all; each patch's 50 tag
+  probabilities are mapped to the seven genres that have a tag
+  (:func:`mgc_helpers.beyond.zeroshot.genre_scores`) and normalised to sum
   to 1; classical, disco and reggae get probability 0, so their segments are always wrong.
 
 :func:`run_transfer_protocols` runs both on the protocol grid (rows in the format of
 :func:`mgc_helpers.models.experiments.run_protocols`). :func:`save_probe` writes a probe as a small
 ``.npz`` (:data:`PROBE_KIND`, format :data:`PROBE_FORMAT`) that ``mgc predict --model PATH.npz``
-accepts (:func:`predict_paths`); :func:`load_probe` checks it.
+accepts (the probe is a classifier of the one prediction path, its front end musicnn's embedding,
+:mod:`mgc_helpers.predict.classifier`); :func:`load_probe` checks it.
 
 Explained in ``13_transfer.ipynb``.
 """
@@ -37,16 +39,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .musicnn import EMBEDDING_SIZE, MSD_TAGS, PATCH_SECONDS, weights_sha256
-from .zeroshot import GENRE_TAGS, genre_scores
+from .musicnn import EMBEDDING_SIZE, weights_sha256
+from .musicnn_front import MusicnnFrontEnd
+from .zeroshot import ZeroShotModel, as_rows
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from .musicnn import DatasetEmbeddings
-    from ..predict.run import PredictionReport, TrackPrediction
     from ..data.segments import SegmentSet
     from ..data.splits import Split
+    from .embedding import DatasetEmbeddings
 
 __all__ = [
     "EMBEDDING_NAME",
@@ -55,11 +57,8 @@ __all__ = [
     "PROBE_KIND",
     "ProbeFileError",
     "ProbeModel",
-    "ZeroShotModel",
     "embedded_segments",
     "load_probe",
-    "predict_file",
-    "predict_paths",
     "run_transfer_protocols",
     "save_probe",
     "segment_embeddings",
@@ -101,7 +100,7 @@ def segment_embeddings(segments: SegmentSet, embeddings: DatasetEmbeddings, *,
     ----------
     segments : SegmentSet
     embeddings : DatasetEmbeddings
-        From :func:`mgc_helpers.beyond.musicnn.embed_dataset` on the same dataset.
+        From :func:`mgc_helpers.beyond.embedding.embed_dataset` on the same dataset.
     what : {"embedding", "tags"}
         The 200-d penultimate layer or the 50 tag probabilities.
 
@@ -156,14 +155,6 @@ def embedded_segments(segments: SegmentSet, embeddings: DatasetEmbeddings, *, wh
     return out
 
 
-def _rows(X: np.ndarray, width: int) -> np.ndarray:
-    X = np.asarray(X, dtype=np.float64)
-    X = X.reshape(len(X), -1) if X.ndim == 3 and X.shape[1] == 1 else X
-    if X.ndim != 2 or X.shape[1] != width:
-        raise ValueError(f"expected {width} values per row (shape (n, {width}) or (n, 1, {width})), got {X.shape}")
-    return X
-
-
 # --------------------------------------------------------------------------------------------
 # Models
 # --------------------------------------------------------------------------------------------
@@ -208,7 +199,7 @@ class ProbeModel:
 
         ``batch_size`` is accepted (and ignored) for the same call as the deep models.
         """
-        Z = (_rows(X, EMBEDDING_SIZE) - self.mean) / self.scale
+        Z = (as_rows(X, EMBEDDING_SIZE) - self.mean) / self.scale
         logits = Z @ self.coef.T + self.intercept
         if self.coef.shape[0] == 1:  # two classes: scikit-learn's binary form
             logits = np.concatenate([np.zeros_like(logits), logits], axis=1)
@@ -223,38 +214,23 @@ class ProbeModel:
         """Predicted labels (argmax of :meth:`predict_proba`)."""
         return self.predict_proba(X).argmax(axis=1)
 
+    @property
+    def front_end(self) -> MusicnnFrontEnd:
+        """musicnn's embedding of each 3-s patch (what the probe was trained on)."""
+        return MusicnnFrontEnd("embedding")
+
+    def caveat(self) -> str:
+        """What a reader must know about the probe's answers ("" if nothing)."""
+        if self.meta.get("dataset") == "synthetic":
+            return ("this probe was trained on the book's synthetic dataset: its genres are the synthesiser's "
+                    "styles, not real music. For real music, run 13_transfer on your GTZAN copy "
+                    "(`mgc reproduce --dataset gtzan --data-dir DIR`) and use its musicnn_probe.npz")
+        return ""
+
     def describe(self) -> str:
         m = self.meta
         return (f"linear probe on musicnn's embedding, trained on {m.get('n_train', '?')} segments of the "
                 f"{m.get('dataset', '?')} dataset ({len(self.genres)} genres)")
-
-
-@dataclass
-class ZeroShotModel:
-    """musicnn's zero-shot genres as a classifier of tag probabilities ``(n, 50)`` or ``(n, 1, 50)``.
-
-    Each row of :func:`~mgc_helpers.beyond.zeroshot.genre_scores` (seven genres) is normalised to sum to 1
-    and placed in the columns of ``genres``; a genre without a tag (:data:`~mgc_helpers.beyond.zeroshot.
-    UNNAMED_GENRES`) gets 0. Its loss is therefore dominated by those genres and is not reported.
-    """
-
-    genres: tuple[str, ...]
-    name: str = "musicnn_zeroshot"
-
-    @property
-    def n_classes(self) -> int:
-        return len(self.genres)
-
-    def predict_proba(self, X: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
-        scores = genre_scores(_rows(X, len(MSD_TAGS)))
-        named = sorted(GENRE_TAGS)
-        out = np.zeros((len(scores), self.n_classes))
-        for j, g in enumerate(named):
-            if g in self.genres:
-                out[:, self.genres.index(g)] = scores[:, j]
-        named_cols = [self.genres.index(g) for g in named if g in self.genres]
-        out[out.sum(axis=1) == 0, np.array(named_cols)[:, None]] = 1.0  # no tag at all: uniform over the named
-        return out / out.sum(axis=1, keepdims=True)
 
 
 def train_probe(segments: SegmentSet, index: np.ndarray | None = None, *, seed: int = 0, C: float = 1.0,
@@ -293,7 +269,7 @@ def train_probe(segments: SegmentSet, index: np.ndarray | None = None, *, seed: 
     index = np.arange(len(segments.y)) if index is None else np.asarray(index, dtype=np.int64)
     if index.size == 0:
         raise ValueError("the probe's training part is empty")
-    X = _rows(np.asarray(segments.X)[index], EMBEDDING_SIZE)
+    X = as_rows(np.asarray(segments.X)[index], EMBEDDING_SIZE)
     y = np.asarray(segments.y, dtype=np.int64)[index]
     if np.unique(y).size < 2:
         raise ValueError("the probe's training part holds a single genre")
@@ -340,13 +316,13 @@ def save_probe(probe: ProbeModel, path: str | os.PathLike, **extra: Any) -> Path
     ValueError
         If ``path`` does not end in ``.npz``.
     """
-    from ..data.segments import _write_npz
+    from ..data.segments import write_npz
 
     path = Path(path)
     if path.suffix.lower() != ".npz":
         raise ValueError(f"{path}: a probe file must end in .npz")
     meta = {**probe.meta, **extra}
-    _write_npz(path, {"mean": probe.mean, "scale": probe.scale, "coef": probe.coef, "intercept": probe.intercept,
+    write_npz(path, {"mean": probe.mean, "scale": probe.scale, "coef": probe.coef, "intercept": probe.intercept,
                       "classes": probe.classes, "genres": np.array(probe.genres, dtype=str),
                       "meta": np.array(json.dumps(meta, sort_keys=True, default=str))})
     return path
@@ -403,70 +379,6 @@ def load_probe(path: str | os.PathLike) -> ProbeModel:
         raise ProbeFileError(f"{path}: trained on embeddings of musicnn weights {str(sha)[:12]}..., but this "
                              f"installation has {weights_sha256()[:12]}...; retrain it (13_transfer.ipynb)")
     return probe
-
-
-# --------------------------------------------------------------------------------------------
-# Predicting audio files (mgc predict --model PATH.npz)
-# --------------------------------------------------------------------------------------------
-
-#: Shortest file accepted, seconds (as ``mgc predict --model musicnn``).
-MIN_SECONDS = 1.0
-
-
-def predict_file(path: str | os.PathLike, probe: ProbeModel) -> TrackPrediction:
-    """Classify one audio file with a probe: musicnn's embedding of each 3-s patch, then the probe.
-
-    The track's probabilities are the mean of its patches' (as for the book's models); any
-    length from 1 s (shorter than 3 s is repeated to fill one patch), long files in bounded memory.
-
-    Raises
-    ------
-    AudioError
-        If the file cannot be decoded, holds NaN/inf samples or is shorter than 1 s.
-    """
-    from ..signal.audio import AudioError
-    from .musicnn import analyse_file
-    from ..predict.run import TrackPrediction
-
-    out = analyse_file(path)
-    if out.duration < MIN_SECONDS:
-        raise AudioError(Path(path), f"too short ({out.duration:.2f} s): needs at least {MIN_SECONDS:g} s")
-    proba = probe.predict_proba(out.patch_embeddings)
-    mean = proba.mean(axis=0)
-    return TrackPrediction(Path(path), tuple(probe.genres), mean / mean.sum(), proba, out.duration,
-                           list(out.notes), segment_seconds=PATCH_SECONDS)
-
-
-def probe_caveat(probe: ProbeModel) -> str:
-    """What a reader must know about a probe's answers ("" if nothing)."""
-    if probe.meta.get("dataset") == "synthetic":
-        return ("this probe was trained on the book's synthetic dataset: its genres are the synthesiser's styles, "
-                "not real music. For real music, run 13_transfer on your GTZAN copy "
-                "(`mgc reproduce --dataset gtzan --data-dir DIR`) and use its musicnn_probe.npz")
-    return ""
-
-
-def predict_paths(paths: Sequence[str | os.PathLike], probe: ProbeModel, *,
-                  progress: bool = False) -> PredictionReport:
-    """:func:`predict_file` on every audio file among ``paths`` (files or folders); report the rest."""
-    from ..signal.audio import AudioError
-    from ..predict.run import PredictionReport, find_audio_files
-    from ..core.records import Skipped
-
-    files, skipped, ignored = find_audio_files(paths)
-    iterator = files
-    if progress and len(files) > 1:
-        from tqdm import tqdm
-
-        iterator = tqdm(files, desc="probe", unit="file")
-    predictions = []
-    for path in iterator:
-        try:
-            predictions.append(predict_file(path, probe))
-        except AudioError as exc:
-            skipped.append(Skipped(Path(path), exc.reason))
-    return PredictionReport(predictions, skipped, ignored, model=probe.name, trained_on=probe.describe(),
-                            caveat=probe_caveat(probe))
 
 
 # --------------------------------------------------------------------------------------------

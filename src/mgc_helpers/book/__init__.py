@@ -8,6 +8,7 @@ module            what it holds                                             chap
 ``checks``        the chapters' regression guards                           06-14
 ``chapter``       one set-up for every data chapter                         06-14
 ``provenance``    what produced the stored outputs                          10
+``execute``       running one chapter with papermill, locating a failure    10
 ``reproduce``     rebuilding the book (``mgc reproduce``)                   10
 ================  ========================================================  ==========
 """

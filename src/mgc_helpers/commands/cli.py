@@ -12,6 +12,7 @@ import importlib
 import pkgutil
 import sys
 from collections.abc import Sequence
+
 from .. import __version__, commands
 from .common import CommandError
 

@@ -97,9 +97,9 @@ def _check_output(value: str | None, suffix: str | None, option: str) -> Path | 
 
 
 def run(args: argparse.Namespace) -> int:
-    from .common import CommandError
     from ..data.datasets import DatasetError, load_dataset
     from ..data.features import extract_features
+    from .common import CommandError
 
     start = time.perf_counter()
     out = _check_output(args.out, ".npz", "--out")

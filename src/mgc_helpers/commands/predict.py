@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 from .common import positive_int
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..models.model_files import TrainedModel
-    from ..predict.run import PredictionReport
+    from ..predict.classifier import Classifier
+    from ..predict.report import PredictionReport
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -28,10 +28,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                              "the pretrained musicnn tagger (Million Song Dataset tags, zero-shot genre; see "
                              "mgc_helpers.beyond.zeroshot). `--model PATH.npz`: a linear probe on musicnn's embedding, "
                              "saved by chapter 13 as results/<run>/models/musicnn_probe.npz")
-    parser.add_argument("--engine", choices=("numpy", "keras"), default="numpy",
+    parser.add_argument("--engine", choices=("numpy", "keras"), default=None,
                         help="what runs a trained .keras model: numpy (default; the same weights and equations "
                              "without importing TensorFlow, so a long recording needs little memory; see "
-                             "mgc_helpers.models.inference) or keras (TensorFlow)")
+                             "mgc_helpers.models.inference) or keras (TensorFlow). musicnn always runs in Keras "
+                             "and a probe in NumPy")
     parser.add_argument("--top", type=int, default=3, help="how many genres to show per track (default 3)")
     parser.add_argument("--segments", action="store_true",
                         help="also show each 3-second segment's genre, and the track's thumbnail (the segment "
@@ -43,49 +44,30 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                              "as results come, and a rerun with the same output resumes (files already in it are "
                              "not redone)")
     parser.add_argument("--jobs", type=positive_int, default=1, metavar="N",
-                        help="worker processes that decode the files and compute MFCCs (default 1: this process)")
+                        help="worker processes that decode the files and run the model's front end (MFCCs, or "
+                             "musicnn) (default 1: this process)")
     parser.add_argument("--scheduler", metavar="ADDRESS",
-                        help="use a dask.distributed cluster for decoding and MFCCs: its scheduler address, or "
-                             "`local` for a local cluster of --jobs worker processes (the workers must see the "
-                             "files; the model runs here)")
+                        help="use a dask.distributed cluster for decoding and the front end: its scheduler "
+                             "address, or `local` for a local cluster of --jobs worker processes (the workers must "
+                             "see the files; the classifier runs here)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    """Every model the same way: load it as a classifier, then one :func:`~mgc_helpers.predict.run.predict_paths`."""
+    from ..predict.report import format_report
     from .common import CommandError, write_report
-    from ..predict.run import default_model_path, format_report, model_caveat
 
-    if args.model is not None and str(args.model) == "musicnn":  # the pretrained tagger, zero-shot
-        return run_musicnn(args)
-    if args.model is not None and Path(args.model).suffix.lower() == ".npz":  # a probe of 13_transfer
-        return run_probe(args)
     if args.top < 1:
         raise CommandError(f"--top must be at least 1, got {args.top}")
-    try:
-        model_path = args.model if args.model is not None else default_model_path()
-    except FileNotFoundError as exc:
-        raise CommandError(str(exc)) from None
-    why = "given with --model" if args.model is not None else "the default: the default profile's CNN"
-    import zipfile
-
-    from ..models.inference import UnsupportedModelError
-    from ..models.model_files import FeatureConfigMismatchError, load_model
-
-    if Path(model_path).is_file() and not zipfile.is_zipfile(model_path):
-        raise CommandError(f"cannot load model {model_path}: not a .keras archive (a zip file)")
-    try:
-        trained = load_model(model_path, engine=args.engine)
-    except (FileNotFoundError, FeatureConfigMismatchError, UnsupportedModelError) as exc:
-        raise CommandError(str(exc)) from None
-    except Exception as exc:  # a damaged archive, a model of another Keras...
-        raise CommandError(f"cannot load model {model_path}: {type(exc).__name__}: {exc}") from None
-    print(f"model: {model_path} ({why})\n       {trained.describe()}, {len(trained.genres)} genres, "
-          f"run by {'NumPy' if args.engine == 'numpy' else 'Keras'}", file=sys.stderr)
-    caveat = model_caveat(trained)
+    classifier, model_path, why = load_classifier(args.model, engine=args.engine)
+    print(f"model: {model_path} ({why})\n       {classifier.describe()}, {len(classifier.genres)} genres",
+          file=sys.stderr)
+    caveat = classifier.caveat()
     if caveat:
         print(f"note: {caveat}", file=sys.stderr)
-    report = _predict_streamed(args, trained)
+    report = _predict_streamed(args, classifier)
     report.model_path = str(model_path)
     if args.output is not None and args.format in ("csv", "jsonl"):  # already written file by file
         print(f"wrote {args.output}", file=sys.stderr)
@@ -96,17 +78,68 @@ def run(args: argparse.Namespace) -> int:
     return 0 if report.predictions else 1
 
 
-def _predict_streamed(args: argparse.Namespace, trained: TrainedModel) -> PredictionReport:
-    """predict_paths with the chosen workers; csv/jsonl to --output file by file, resuming a partial one."""
+def load_classifier(model: Path | None, *, engine: str | None = None) -> tuple[Classifier, str, str]:
+    """The classifier ``--model`` names, where it comes from and why: ``(classifier, path, why)``.
+
+    ``None``: the default profile's CNN; ``musicnn``: musicnn's zero-shot genres
+    (:class:`~mgc_helpers.beyond.zeroshot.ZeroShotModel`); ``PATH.npz``: a probe of 13_transfer
+    (:class:`~mgc_helpers.beyond.transfer.ProbeModel`); any other path: a trained ``.keras`` model of
+    the book, run by ``engine`` (NumPy unless ``"keras"``).
+
+    Raises
+    ------
+    CommandError
+        If the model cannot be loaded (the message names the file and the reason), or ``engine`` is
+        given for a model it does not apply to.
+    """
+    import zipfile
+
+    from ..beyond.transfer import ProbeFileError, load_probe
+    from ..beyond.zeroshot import ZeroShotModel
+    from ..models.inference import UnsupportedModelError
+    from ..models.model_files import FeatureConfigMismatchError, load_model
+    from ..predict.classifier import ModelClassifier, default_model_path
     from .common import CommandError
-    from ..predict.run import StreamingWriter, predict_paths
+
+    if model is not None and (str(model) == "musicnn" or Path(model).suffix.lower() == ".npz") and engine:
+        raise CommandError(f"--engine applies to a trained .keras model, not to {model} "
+                           "(musicnn always runs in Keras, a probe in NumPy)")
+    if model is not None and str(model) == "musicnn":  # the pretrained tagger, zero-shot
+        return ZeroShotModel(), "musicnn", "the pretrained tagger, given with --model"
+    if model is not None and Path(model).suffix.lower() == ".npz":  # a probe of 13_transfer
+        try:
+            return load_probe(model), str(model), "given with --model"
+        except (FileNotFoundError, ProbeFileError) as exc:
+            raise CommandError(f"cannot load model {model}: {exc}") from None
+    try:
+        model_path = model if model is not None else default_model_path()
+    except FileNotFoundError as exc:
+        raise CommandError(str(exc)) from None
+    why = "given with --model" if model is not None else "the default: the default profile's CNN"
+    if Path(model_path).is_file() and not zipfile.is_zipfile(model_path):
+        raise CommandError(f"cannot load model {model_path}: not a .keras archive (a zip file)")
+    engine = engine or "numpy"
+    try:
+        trained = load_model(model_path, engine=engine)
+    except (FileNotFoundError, FeatureConfigMismatchError, UnsupportedModelError) as exc:
+        raise CommandError(str(exc)) from None
+    except Exception as exc:  # a damaged archive, a model of another Keras...
+        raise CommandError(f"cannot load model {model_path}: {type(exc).__name__}: {exc}") from None
+    return ModelClassifier(trained), str(model_path), f"{why}; run by {'NumPy' if engine == 'numpy' else 'Keras'}"
+
+
+def _predict_streamed(args: argparse.Namespace, classifier: Classifier) -> PredictionReport:
+    """predict_paths with the chosen workers; csv/jsonl to --output file by file, resuming a partial one."""
+    from ..predict.report import StreamingWriter
+    from ..predict.run import predict_paths
+    from .common import CommandError
     from .extract import dask_client
 
     writer = None
     if args.output is not None and args.format in ("csv", "jsonl"):
         try:
             writer = StreamingWriter(args.output, fmt=args.format, top=args.top, segments=args.segments,
-                                     model=trained.describe())
+                                     model=classifier.describe())
         except (OSError, ValueError) as exc:
             raise CommandError(f"cannot write {args.output}: {exc}") from None
         if writer.done:
@@ -115,7 +148,7 @@ def _predict_streamed(args: argparse.Namespace, trained: TrainedModel) -> Predic
     context = dask_client(args.scheduler, args.jobs) if args.scheduler else contextlib.nullcontext()
     with writer if writer is not None else contextlib.nullcontext(), context:
         try:
-            return predict_paths(args.paths, trained, progress=not args.no_progress and sys.stderr.isatty(),
+            return predict_paths(args.paths, classifier, progress=not args.no_progress and sys.stderr.isatty(),
                                  n_jobs=args.jobs, backend=backend, done=writer.done if writer else (),
                                  on_result=writer.write if writer else None)
         except RuntimeError as exc:
@@ -125,46 +158,3 @@ def _predict_streamed(args: argparse.Namespace, trained: TrainedModel) -> Predic
                 print(f"interrupted: what was finished is in {args.output}; the same command resumes it",
                       file=sys.stderr)
             raise
-
-
-def run_musicnn(args: argparse.Namespace) -> int:
-    """``mgc predict --model musicnn``: the pretrained tagger, zero-shot (:mod:`mgc_helpers.beyond.zeroshot`)."""
-    import sys
-
-    from .common import CommandError, write_report
-    from ..beyond.zeroshot import MODEL_NOTE, format_report, predict_paths
-
-    if args.top < 1:
-        raise CommandError(f"--top must be at least 1, got {args.top}")
-    if args.format == "jsonl" or args.jobs != 1 or args.scheduler:
-        raise CommandError("--format jsonl, --jobs and --scheduler work with a trained model, not with musicnn")
-
-    print(f"model: {MODEL_NOTE}", file=sys.stderr)
-    report = predict_paths(args.paths, progress=not args.no_progress and sys.stderr.isatty())
-    text = format_report(report, fmt=args.format, top=args.top, segments=args.segments)
-    write_report(text, args.output, summary=report.summary() if args.format != "text" else None)
-    return 0 if report.predictions else 1
-
-
-def run_probe(args: argparse.Namespace) -> int:
-    """``mgc predict --model PATH.npz``: a linear probe on musicnn's embedding (:mod:`mgc_helpers.beyond.transfer`)."""
-    from .common import CommandError, write_report
-    from ..predict.run import format_report
-    from ..beyond.transfer import ProbeFileError, load_probe, predict_paths
-
-    if args.top < 1:
-        raise CommandError(f"--top must be at least 1, got {args.top}")
-    if args.format == "jsonl" or args.jobs != 1 or args.scheduler:
-        raise CommandError("--format jsonl, --jobs and --scheduler work with a trained Keras model, not with a probe")
-    try:
-        probe = load_probe(args.model)
-    except (FileNotFoundError, ProbeFileError) as exc:
-        raise CommandError(f"cannot load model {args.model}: {exc}") from None
-    print(f"model: {args.model} (given with --model)\n       {probe.describe()}", file=sys.stderr)
-    report = predict_paths(args.paths, probe, progress=not args.no_progress and sys.stderr.isatty())
-    if report.caveat:
-        print(f"note: {report.caveat}", file=sys.stderr)
-    report.model_path = str(args.model)
-    text = format_report(report, fmt=args.format, top=args.top, segments=args.segments)
-    write_report(text, args.output, summary=report.summary() if args.format != "text" else None)
-    return 0 if report.predictions else 1

@@ -51,8 +51,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..book.execute import NotebookFailed, ReproduceError
+    from ..book.reproduce import reproduce
     from .common import CommandError
-    from ..book.reproduce import NotebookFailed, ReproduceError, reproduce
 
     try:
         result = reproduce(dataset=args.dataset, data_dir=args.data_dir, profile=args.profile,

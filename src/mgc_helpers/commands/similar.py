@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..beyond.retrieval import Embedder
+    from ..beyond.embedders import Embedder
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -40,18 +40,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def _embedder(args: argparse.Namespace) -> Embedder:
     """The embedder ``--embedding`` asks for; a model is loaded only if an audio file needs embedding."""
+    from ..beyond.embedders import MfccStatsEmbedder
     from .common import CommandError
-    from ..beyond.retrieval import MfccStatsEmbedder
 
     if args.embedding in ("mfcc", "musicnn"):
         if args.model is not None:
             print(f"note: --model is not used by --embedding {args.embedding}", file=sys.stderr)
         if args.embedding == "mfcc":
             return MfccStatsEmbedder()
-        from ..beyond.retrieval import MusicnnEmbedder
+        from ..beyond.embedders import MusicnnEmbedder
 
         return MusicnnEmbedder()
-    from ..predict.run import default_model_path
+    from ..predict.classifier import default_model_path
 
     try:
         model_path = args.model if args.model is not None else default_model_path()
@@ -59,7 +59,7 @@ def _embedder(args: argparse.Namespace) -> Embedder:
         raise CommandError(f"{exc} (or use --embedding mfcc or musicnn, which need no trained model)") from None
     if Path(model_path).is_file() and not zipfile.is_zipfile(model_path):
         raise CommandError(f"cannot load model {model_path}: not a .keras archive (a zip file)")
-    from ..beyond.retrieval import ModelLoadError, SavedModelEmbedder
+    from ..beyond.embedders import ModelLoadError, SavedModelEmbedder
 
     try:
         embedder = SavedModelEmbedder(model_path)
@@ -71,9 +71,9 @@ def _embedder(args: argparse.Namespace) -> Embedder:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..beyond.library import build_library, find_similar
     from ..signal.audio import AudioError
     from .common import CommandError
-    from ..beyond.retrieval import build_library, find_similar
 
     if args.k < 1:
         raise CommandError(f"--k must be at least 1, got {args.k}")

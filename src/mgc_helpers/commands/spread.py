@@ -79,8 +79,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..book.execute import ReproduceError
     from .common import CommandError
-    from ..book.reproduce import ReproduceError
 
     try:
         measured = measure(args.profile, args.seeds, log=lambda line: print(line, flush=True))

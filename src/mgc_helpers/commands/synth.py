@@ -54,8 +54,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..data.synth.dataset import generate_dataset
     from .common import CommandError
-    from ..data.synth import generate_dataset
 
     out = Path(args.out).expanduser()
     if out.exists() and not out.is_dir():

@@ -2,9 +2,9 @@
 
 This is the one place that decides it. :func:`mgc_helpers.models.training.train` asks
 :func:`compile_options` how to compile each model and calls :func:`configure_threads` before it
-trains; the grids (:func:`mgc_helpers.models.experiments.run_grid`, which runs the protocol grids of the
-deep models and of the baselines, and :func:`mgc_helpers.beyond.optimisers.run_optimiser_grid`) ask
-:func:`train_jobs` how many of their runs to do at the same time and do them with
+trains; the grid runner (:func:`mgc_helpers.models.experiments.run_grid`, which runs the protocol grids
+of the deep models, of the baselines and of musicnn, and the optimiser grid) asks
+:func:`train_jobs` how many of its runs to do at the same time and does them with
 :func:`run_parallel` (joblib's ``loky`` worker processes); :func:`mgc_helpers.book.reproduce.reproduce`
 asks it how many chapters to run at once. Measured with ``benchmarks/bench_training.py`` on a 2-core machine:
 

@@ -31,10 +31,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..signal.audio import AUDIO_EXTENSIONS, AudioError, audio_info
 from ..core.config import label_mapping
-from .gtzan_lists import gtzan_artists
 from ..core.records import Skipped
+from ..signal.audio import AUDIO_EXTENSIONS, AudioError, audio_info
+from .gtzan_lists import gtzan_artists
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -240,11 +240,11 @@ def _find_audio_root(root: Path, name: str | None) -> tuple[Path, str, str]:
     if name == "synthetic" or (name is None and synthetic):
         if not synthetic:
             raise DatasetError(f"{root} is not a synthetic dataset: it has neither metadata.csv nor synth.json "
-                               "(make one with mgc_helpers.data.synth.generate_dataset)")
+                               "(make one with mgc_helpers.data.synth.dataset.generate_dataset)")
         audio_root = root / "genres_original"
         if not audio_root.is_dir():
             raise DatasetError(f"synthetic dataset {root} has no genres_original/ folder; regenerate it with "
-                               "mgc_helpers.data.synth.generate_dataset")
+                               "mgc_helpers.data.synth.dataset.generate_dataset")
         return audio_root, "synthetic", "synthetic"
     if synthetic:  # name == "gtzan"
         raise DatasetError(f"{root} holds the synthetic dataset (it has metadata.csv/synth.json), not GTZAN; "
@@ -487,11 +487,11 @@ def prepare_dataset(dataset: str = "synthetic", *, data_dir: str | os.PathLike |
         raise ValueError(f"unknown dataset {dataset!r}; choose one of {list(DATASET_NAMES)}")
     base = paths.data_dir(data_dir)
     if dataset == "synthetic":
-        from . import synth
+        from .synth.dataset import generate_dataset, synthetic_dir
 
         prof = _resolve_profile(profile)
-        root = synth.synthetic_dir(base, clips_per_genre=prof.clips_per_genre, seed=seed)
-        synth.generate_dataset(root, clips_per_genre=prof.clips_per_genre, seed=seed, progress=progress)
+        root = synthetic_dir(base, clips_per_genre=prof.clips_per_genre, seed=seed)
+        generate_dataset(root, clips_per_genre=prof.clips_per_genre, seed=seed, progress=progress)
         return load_dataset(root, name="synthetic")
     root = base / "gtzan" if (base / "gtzan").is_dir() else base
     if not root.is_dir():

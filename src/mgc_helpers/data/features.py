@@ -4,18 +4,19 @@ Each clip is loaded once (mono, 22050 Hz), cut into ``config.n_segments`` segmen
 :func:`mgc_helpers.signal.audio.segment_signal` and turned into one ``(frames, n_mfcc)`` = ``(130, 13)``
 MFCC matrix per segment by :func:`mgc_helpers.signal.mfcc_fast.mfcc_segments` (:func:`extract_track`).
 
-:func:`extract_features` runs this over a whole :class:`~mgc_helpers.data.datasets.Dataset`:
+:func:`extract_features` runs this over a whole :class:`~mgc_helpers.data.datasets.Dataset` with
+:func:`mgc_helpers.data.trackmap.cached_map`, which holds the machinery:
 
 * **work in chunks** of tracks, spread over processes with joblib (``loky``), or over a Dask
   cluster (``backend="dask"``); each worker's BLAS/OpenMP/numba thread pools are limited to one
-  thread, because several processes each running several threads on a 2-core machine make librosa
-  several times slower;
+  thread, and the workers get the mel filter bank from the parent instead of importing librosa;
 * **bounded memory**: each finished chunk is written to a work folder and dropped, so at most a few
   chunks of audio exist at any time; only the (40 times smaller) MFCCs are gathered at the end;
-* **cache**: the result is stored as a compressed ``.npz`` whose key covers the feature settings
-  (:meth:`~mgc_helpers.core.config.FeatureConfig.fingerprint`), the pipeline version and every file's
-  path, size and modification time, so a changed setting or file never reuses stale features;
-  writes are atomic (temporary file + ``os.replace``); a corrupt cache file is rebuilt with a warning;
+* **cache**: the result is stored as an ``.npz`` whose key (:func:`cache_key`) covers the feature
+  settings (:meth:`~mgc_helpers.core.config.FeatureConfig.fingerprint`), the pipeline version and
+  every file's path, size and modification time, so a changed setting or file never reuses stale
+  features; writes are atomic; a corrupt cache file is rebuilt with a
+  :class:`~mgc_helpers.data.trackmap.CacheWarning`;
 * **resume**: the chunks of an interrupted run are kept in the work folder and reused;
 * **report**: unreadable clips, NaN/inf audio and clips too short for one segment become
   :class:`~mgc_helpers.core.records.Skipped` entries; clips with fewer segments than expected, and
@@ -29,10 +30,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import time
-import warnings
-from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,17 +39,15 @@ import numpy as np
 
 from ..core.config import PAPER_CONFIG, FeatureConfig, label_mapping
 from ..signal.mfcc_fast import filters, install_filters, mfcc_segments, reuse_freed_memory
-from ..core.records import Skipped
-from .segments import SegmentSet, _read_npz, _strings, _write_npz
+from .segments import SegmentSet, string_array
+from .trackmap import CHUNK_SIZE, CacheFile, TrackMap, TrackOutput, cache_folder, cached_map, check_jobs
 
 if TYPE_CHECKING:  # pragma: no cover
     from .datasets import Dataset
 
 __all__ = [
-    "BACKENDS",
     "PIPELINE_VERSION",
     "SILENCE_THRESHOLD",
-    "CacheWarning",
     "cache_key",
     "extract_features",
     "extract_track",
@@ -60,18 +57,8 @@ __all__ = [
 #: Bumped whenever a change in this module changes the features; part of every cache key.
 PIPELINE_VERSION = 1
 
-#: Parallel back ends accepted by :func:`extract_features`.
-BACKENDS: tuple[str, ...] = ("loky", "dask")
-
 #: A clip whose peak amplitude is below this is reported as silent (its features are still kept).
 SILENCE_THRESHOLD = 1e-4
-
-#: Tracks per chunk of work (fixed, so that an interrupted run can always be resumed).
-CHUNK_SIZE = 8
-
-
-class CacheWarning(UserWarning):
-    """A feature cache file was unreadable or inconsistent and is being rebuilt."""
 
 
 def extract_track(path: str | os.PathLike, *, config: FeatureConfig = PAPER_CONFIG) -> tuple[np.ndarray, list[str]]:
@@ -118,108 +105,38 @@ def extract_track(path: str | os.PathLike, *, config: FeatureConfig = PAPER_CONF
 
 
 # --------------------------------------------------------------------------------------------
-# Chunks of work
+# The per-track function
 # --------------------------------------------------------------------------------------------
 
-def _extract_chunk(number: int, items: list[tuple[int, str]], config: FeatureConfig,
-                   bank: tuple[Any, np.ndarray] | None = None) -> dict[str, Any]:
-    """Worker: MFCCs of a few tracks, with BLAS/OpenMP threads limited to one.
+@dataclass(frozen=True)
+class _TrackMfcc:
+    """:func:`extract_track` as a :class:`~mgc_helpers.data.trackmap.TrackFunction`: one row per segment.
 
-    ``bank`` is the parent's :func:`~mgc_helpers.signal.mfcc_fast.filters`, so the worker need not import librosa.
+    ``bank`` is the parent's :func:`~mgc_helpers.signal.mfcc_fast.filters`, handed to the workers so
+    that they need not import librosa.
     """
-    from threadpoolctl import threadpool_limits
 
-    from ..signal.audio import AudioError
+    config: FeatureConfig
+    bank: tuple[Any, np.ndarray] | None = None
 
-    if bank is not None:  # a worker process
-        install_filters(config, bank)
-        reuse_freed_memory()
+    name = "MFCC"
+    one_thread = True
 
-    blocks, counts, skipped, notes = [], [], [], []
-    with threadpool_limits(limits=1):
-        for index, path in items:
-            try:
-                mfcc, track_notes = extract_track(path, config=config)
-            except AudioError as exc:
-                skipped.append((index, exc.reason))
-                counts.append(0)
-                continue
-            blocks.append(mfcc)
-            counts.append(len(mfcc))
-            notes += [(index, note) for note in track_notes]
-    shape = (0, config.frames_per_segment, config.n_mfcc)
-    return {
-        "number": number,
-        "X": np.concatenate(blocks) if blocks else np.zeros(shape, dtype=np.float32),
-        "index": np.array([i for i, _ in items], dtype=np.int64),
-        "counts": np.array(counts, dtype=np.int64),
-        "skipped_index": np.array([i for i, _ in skipped], dtype=np.int64),
-        "skipped_reason": _strings(r for _, r in skipped),
-        "warning_index": np.array([i for i, _ in notes], dtype=np.int64),
-        "warning_reason": _strings(r for _, r in notes),
-    }
+    @property
+    def columns(self) -> dict[str, tuple[tuple[int, ...], type[np.generic]]]:
+        return {"X": (self.config.segment_shape, np.float32)}
 
+    def __call__(self, path: str) -> TrackOutput:
+        mfcc, notes = extract_track(path, config=self.config)
+        return {"X": mfcc}, notes
 
-def _chunk_file(work: Path, number: int) -> Path:
-    return work / f"chunk-{number:05d}.npz"
+    def for_workers(self) -> _TrackMfcc:
+        return replace(self, bank=filters(self.config))
 
-
-def _load_chunk(path: Path, items: list[tuple[int, str]], config: FeatureConfig) -> dict[str, Any] | None:
-    """A finished chunk from an earlier (interrupted) run, or ``None`` if absent or unusable."""
-    if not path.is_file():
-        return None
-    try:
-        chunk = _read_npz(path)
-        ok = (np.array_equal(chunk["index"], [i for i, _ in items])
-              and chunk["X"].shape[1:] == config.segment_shape
-              and int(chunk["counts"].sum()) == len(chunk["X"]))
-    except (ValueError, KeyError):
-        ok = False
-    if not ok:
-        path.unlink(missing_ok=True)
-        return None
-    return chunk
-
-
-def _run_chunks(todo: list[tuple[int, list[tuple[int, str]]]], config: FeatureConfig, n_jobs: int,
-                backend: str) -> Iterable[dict[str, Any]]:
-    """Yield finished chunks as they complete (serially in this process when ``n_jobs == 1``)."""
-    if not todo:
-        return
-    if backend == "loky" and n_jobs == 1:
-        for number, items in todo:
-            yield _extract_chunk(number, items, config)
-        return
-    from joblib import Parallel, delayed, parallel_config
-
-    if backend == "dask":
-        _require_dask_client()
-        context = parallel_config(backend="dask")
-        n_jobs_arg = -1
-    else:
-        # loky starts fresh worker processes with these thread limits in their environment
-        # (OMP_NUM_THREADS, OPENBLAS_NUM_THREADS, MKL_NUM_THREADS, NUMBA_NUM_THREADS, ...)
-        context = parallel_config(backend="loky", inner_max_num_threads=1)
-        n_jobs_arg = n_jobs
-    bank = filters(config)
-    with context:
-        tasks = (delayed(_extract_chunk)(number, items, config, bank) for number, items in todo)
-        yield from Parallel(n_jobs=n_jobs_arg, return_as="generator_unordered",
-                            pre_dispatch="2*n_jobs")(tasks)
-
-
-def _require_dask_client() -> Any:
-    """The running ``dask.distributed`` Client; a RuntimeError that says how to start one if there is none."""
-    try:
-        from distributed import get_client
-    except ImportError:
-        raise RuntimeError("backend='dask' needs dask.distributed: pip install \"mgc-helpers[dask]\"") from None
-    try:
-        return get_client()
-    except ValueError:
-        raise RuntimeError("backend='dask' needs a running dask.distributed Client, e.g. "
-                           "`from dask.distributed import Client; client = Client()` (a local cluster) or "
-                           "`Client('tcp://scheduler:8786')`; the workers must see the audio files") from None
+    def prepare(self) -> None:
+        if self.bank is not None:
+            install_filters(self.config, self.bank)
+            reuse_freed_memory()
 
 
 # --------------------------------------------------------------------------------------------
@@ -253,32 +170,16 @@ def cache_key(dataset: Dataset, config: FeatureConfig = PAPER_CONFIG) -> str:
 def feature_cache_path(dataset: Dataset, *, config: FeatureConfig = PAPER_CONFIG,
                        cache_dir: str | os.PathLike | None = None) -> Path:
     """Where :func:`extract_features` keeps (or will keep) the features of ``dataset``."""
-    folder = _cache_folder(cache_dir)
-    return folder / f"{dataset.name}-{dataset.root.name}-{cache_key(dataset, config)[:20]}.npz"
+    return _cache_path(dataset, cache_dir, cache_key(dataset, config))
 
 
-def _cache_folder(cache_dir: str | os.PathLike | None) -> Path:
-    from ..core import paths
-
-    return Path(cache_dir).expanduser() if cache_dir is not None else paths.cache_dir() / "features"
-
-
-def _read_cache(path: Path, key: str) -> SegmentSet:
-    arrays = _read_npz(path)
-    if str(arrays.get("cache_key", "")) != key:
-        raise ValueError("its cache key does not match the dataset and settings")
-    return SegmentSet._from_arrays(arrays, path)
+def _cache_path(dataset: Dataset, cache_dir: str | os.PathLike | None, key: str) -> Path:
+    return cache_folder(cache_dir, default="features") / f"{dataset.name}-{dataset.root.name}-{key[:20]}.npz"
 
 
 # --------------------------------------------------------------------------------------------
 # The pipeline
 # --------------------------------------------------------------------------------------------
-
-def _default_jobs() -> int:
-    from joblib import cpu_count
-
-    return max(1, cpu_count())
-
 
 def extract_features(dataset: Dataset, *, config: FeatureConfig = PAPER_CONFIG,
                      cache_dir: str | os.PathLike | None = None, n_jobs: int | None = None,
@@ -324,120 +225,38 @@ def extract_features(dataset: Dataset, *, config: FeatureConfig = PAPER_CONFIG,
 
     Warns
     -----
-    CacheWarning
+    mgc_helpers.data.trackmap.CacheWarning
         When a cache file is unreadable or inconsistent; it is rebuilt.
 
     Explained in ``06_dataset.ipynb``.
     """
-    start = time.perf_counter()
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; choose one of {list(BACKENDS)}")
-    if n_jobs is None:
-        n_jobs = _default_jobs()
-    if not isinstance(n_jobs, int) or isinstance(n_jobs, bool) or n_jobs < 1:
-        raise ValueError(f"n_jobs must be a positive integer or None, got {n_jobs!r}")
-    if not isinstance(chunk_size, int) or chunk_size < 1:
-        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    n_jobs = check_jobs(n_jobs, chunk_size=chunk_size, backend=backend)
     tracks = dataset.tracks
     if not tracks:
         raise ValueError(f"dataset in {dataset.root} has no usable tracks; {len(dataset.skipped)} skipped")
-
     key = cache_key(dataset, config)
-    final = _cache_folder(cache_dir) / f"{dataset.name}-{dataset.root.name}-{key[:20]}.npz"
-    state = "off" if not cache else "miss"
-    if cache and final.exists():
-        try:
-            result = _read_cache(final, key)
-        except ValueError as exc:
-            warnings.warn(f"feature cache {final} is unusable ({exc}); rebuilding it", CacheWarning, stacklevel=2)
-            final.unlink(missing_ok=True)
-            state = "rebuilt"
-        else:
-            result.skipped = list(dataset.skipped) + result.skipped
-            result.info = {"cache": "hit", "cache_file": str(final), "chunks_reused": 0,
-                           "seconds": time.perf_counter() - start, "n_jobs": n_jobs, "backend": backend}
-            return result
-
-    chunks = [list(enumerate(str(t.path) for t in tracks))[i: i + chunk_size]
-              for i in range(0, len(tracks), chunk_size)]
-    work = final.with_name(f"{final.stem}.work-{chunk_size}") if cache else None
-    done: dict[int, dict[str, Any]] = {}
-    if work is not None:
-        work.mkdir(parents=True, exist_ok=True)
-        for number, items in enumerate(chunks):
-            chunk = _load_chunk(_chunk_file(work, number), items, config)
-            if chunk is not None:
-                done[number] = {k: chunk[k] for k in ("counts", "skipped_index", "skipped_reason",
-                                                      "warning_index", "warning_reason")}
-    reused = len(done)
-    if reused and state == "miss":
-        state = "resumed"
-    todo = [(number, items) for number, items in enumerate(chunks) if number not in done]
-
-    from tqdm import tqdm
-
-    in_memory: dict[int, np.ndarray] = {}
-    with tqdm(total=len(tracks), initial=sum(len(chunks[c]) for c in done), unit="track",
-              desc="MFCC", disable=not progress) as bar:
-        for chunk in _run_chunks(todo, config, min(n_jobs, max(1, len(todo))), backend):
-            number = int(chunk.pop("number"))
-            if work is not None:
-                _write_npz(_chunk_file(work, number), chunk, compress=False)
-            else:
-                in_memory[number] = chunk["X"]
-            done[number] = {k: chunk[k] for k in ("counts", "skipped_index", "skipped_reason",
-                                                  "warning_index", "warning_reason")}
-            bar.update(len(chunks[number]))
-
-    try:
-        result = _merge(dataset, config, chunks, done, work, in_memory)
-    except ValueError:
-        # Another process extracting the same features may have finished first and removed the
-        # shared work folder; its result is then in the cache.
-        if work is None or not final.exists():
-            raise
-        result = _read_cache(final, key)
-        work = None
-    if work is not None:
-        # float32 MFCCs barely compress (7 %), and zlib would cost ~2.5 s per GTZAN-sized set
-        _write_npz(final, {**result._arrays(), "cache_key": np.array(key)}, compress=False)
-        shutil.rmtree(work, ignore_errors=True)
-        for stale in final.parent.glob(f"{final.stem}.work-*"):  # other chunk sizes of this key
-            shutil.rmtree(stale, ignore_errors=True)
+    # float32 MFCCs barely compress (7 %), and zlib would cost ~2.5 s per GTZAN-sized set: compress=False
+    store = CacheFile(_cache_path(dataset, cache_dir, key), key, read=SegmentSet._from_arrays,
+                      arrays=SegmentSet._arrays, compress=False) if cache else None
+    result, info = cached_map(_TrackMfcc(config), [t.path for t in tracks], partial(_segment_set, dataset, config),
+                              cache=store, n_jobs=n_jobs, backend=backend, chunk_size=chunk_size,
+                              progress=progress)
     result.skipped = list(dataset.skipped) + result.skipped
-    result.info = {"cache": state, "cache_file": str(final) if cache else None, "chunks_reused": reused,
-                   "seconds": time.perf_counter() - start, "n_jobs": n_jobs, "backend": backend}
+    result.info = info
     return result
 
 
-def _merge(dataset: Dataset, config: FeatureConfig, chunks: list[list[tuple[int, str]]],
-           done: dict[int, dict[str, Any]], work: Path | None, in_memory: dict[int, np.ndarray]) -> SegmentSet:
-    """Gather the chunks, in track order, into one SegmentSet (one chunk in memory at a time)."""
+def _segment_set(dataset: Dataset, config: FeatureConfig, mapped: TrackMap) -> SegmentSet:
+    """The MFCCs of every track (from :func:`~mgc_helpers.data.trackmap.map_tracks`) as one SegmentSet."""
     tracks = dataset.tracks
-    counts = np.concatenate([done[c]["counts"] for c in range(len(chunks))])
+    counts = mapped.counts
     total = int(counts.sum())
-    X = np.empty((total, *config.segment_shape), dtype=np.float32)
-    row = 0
-    for number in range(len(chunks)):
-        block = in_memory.pop(number) if work is None else _read_npz(_chunk_file(work, number))["X"]
-        X[row: row + len(block)] = block
-        row += len(block)
-    if row != total:
-        raise RuntimeError(f"feature chunks hold {row} segments, expected {total}; delete {work} and re-run")
     mapping = label_mapping(dataset.genres)
     per_track = np.repeat(np.arange(len(tracks)), counts)
-    track_ids = _strings(t.track_id for t in tracks)
-    groups = _strings((t.artist if t.artist is not None else t.track_id) for t in tracks)
+    track_ids = string_array(t.track_id for t in tracks)
+    groups = string_array((t.artist if t.artist is not None else t.track_id) for t in tracks)
     labels = np.array([mapping[t.genre] for t in tracks], dtype=np.int64)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     segment = np.arange(total) - np.repeat(starts, counts)
-
-    def entries(kind: str) -> list[Skipped]:
-        out = []
-        for c in range(len(chunks)):
-            for i, reason in zip(done[c][f"{kind}_index"].tolist(), done[c][f"{kind}_reason"].tolist(), strict=False):
-                out.append(Skipped(tracks[i].path, reason))
-        return out
-
-    return SegmentSet(X, labels[per_track], track_ids[per_track], groups[per_track], segment, dataset.genres, config,
-                      entries("skipped"), entries("warning"), dataset.name)
+    return SegmentSet(mapped.columns["X"], labels[per_track], track_ids[per_track], groups[per_track], segment,
+                      dataset.genres, config, mapped.skipped, mapped.warnings, dataset.name)

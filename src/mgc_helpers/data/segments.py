@@ -7,8 +7,10 @@ the way. It is what :func:`mgc_helpers.data.features.extract_features` returns, 
 
 Storage: :meth:`SegmentSet.save` writes a compressed ``.npz`` (atomically: a temporary file and
 ``os.replace``) that :meth:`SegmentSet.load` reads without pickle;
-:meth:`SegmentSet.to_paper_json` writes a JSON file, as the paper does (section 7.2). The atomic ``.npz``
-helpers are shared with the feature cache.
+:meth:`SegmentSet.to_paper_json` writes a JSON file, as the paper does (section 7.2). The ``.npz``
+helpers :func:`write_npz` (atomic), :func:`read_npz` (without pickle) and :func:`string_array` are
+shared with every cache of the package (the MFCC and musicnn caches of :mod:`mgc_helpers.data.trackmap`,
+probe files).
 
 Explained in ``06_dataset.ipynb``.
 """
@@ -31,13 +33,29 @@ from ..core.records import Skipped
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["SegmentSet"]
+__all__ = ["SegmentSet", "read_npz", "string_array", "write_npz"]
 
 _FORMAT = "mgc-segments-1"
 
 
-def _strings(values: Iterable[Any]) -> np.ndarray:
-    """Fixed-width unicode array (never an object array, so ``allow_pickle=False`` can load it)."""
+def string_array(values: Iterable[Any]) -> np.ndarray:
+    """Values as a fixed-width unicode array, never an object array, so that ``allow_pickle=False`` loads it.
+
+    Parameters
+    ----------
+    values : iterable
+        Strings (or anything ``str`` turns into one), or an array of them.
+
+    Returns
+    -------
+    np.ndarray
+        Of dtype ``<U{longest}``; an empty input gives an empty ``<U1`` array.
+
+    Examples
+    --------
+    >>> string_array(["blues", "rock"]).dtype.str, string_array([]).dtype.str
+    ('<U5', '<U1')
+    """
     array = np.asarray(list(values) if not isinstance(values, np.ndarray) else values)
     if array.size == 0:
         return np.zeros(0, dtype="<U1")
@@ -92,8 +110,8 @@ class SegmentSet:
             raise ValueError(f"SegmentSet.X must have shape (n, frames, n_mfcc), got {self.X.shape}")
         n = len(self.X)
         self.y = np.asarray(self.y, dtype=np.int64)
-        self.track = _strings(self.track)
-        self.group = _strings(self.group)
+        self.track = string_array(self.track)
+        self.group = string_array(self.group)
         self.segment = np.asarray(self.segment, dtype=np.int64)
         self.genres = tuple(str(g) for g in self.genres)
         for name in ("y", "track", "group", "segment"):
@@ -163,13 +181,13 @@ class SegmentSet:
         return {
             "format": np.array(_FORMAT),
             "X": self.X, "y": self.y, "track": self.track, "group": self.group, "segment": self.segment,
-            "genres": _strings(self.genres),
+            "genres": string_array(self.genres),
             "config": np.array(json.dumps(self.config.to_dict(), sort_keys=True)),
             "dataset": np.array(self.dataset),
-            "skipped_path": _strings(str(s.path) for s in self.skipped),
-            "skipped_reason": _strings(s.reason for s in self.skipped),
-            "warning_path": _strings(str(s.path) for s in self.warnings),
-            "warning_reason": _strings(s.reason for s in self.warnings),
+            "skipped_path": string_array(str(s.path) for s in self.skipped),
+            "skipped_reason": string_array(s.reason for s in self.skipped),
+            "warning_path": string_array(str(s.path) for s in self.warnings),
+            "warning_reason": string_array(s.reason for s in self.warnings),
         }
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -183,7 +201,7 @@ class SegmentSet:
         path = Path(path)
         if path.suffix != ".npz":
             raise ValueError(f"{path}: SegmentSet files end in .npz")
-        _write_npz(path, self._arrays())
+        write_npz(path, self._arrays())
         return path
 
     @classmethod
@@ -200,7 +218,7 @@ class SegmentSet:
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"no SegmentSet file at {path}")
-        arrays = _read_npz(path)
+        arrays = read_npz(path)
         return cls._from_arrays(arrays, path)
 
     @classmethod
@@ -248,7 +266,7 @@ class SegmentSet:
 
 
 # --------------------------------------------------------------------------------------------
-# Atomic npz files
+# npz files: atomic, without pickle
 # --------------------------------------------------------------------------------------------
 
 def _records(paths: np.ndarray, reasons: np.ndarray) -> list[Skipped]:
@@ -259,11 +277,18 @@ def _tmp_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp-{os.getpid()}-{time.monotonic_ns()}")
 
 
-def _write_npz(path: Path, arrays: dict[str, np.ndarray], *, compress: bool = True) -> None:
+def write_npz(path: Path, arrays: dict[str, np.ndarray], *, compress: bool = True) -> None:
     """Write an ``.npz`` through a temporary file and ``os.replace`` (never a half-written file).
 
-    Compression uses zlib level 1: MFCCs hardly compress (about 7 %), so a higher level only costs
-    time. ``np.load`` reads the result like any ``np.savez_compressed`` file.
+    Parameters
+    ----------
+    path : Path
+        The file; its folder is created if missing.
+    arrays : dict of str to np.ndarray
+        Written in this order, without pickle (use :func:`string_array` for text).
+    compress : bool
+        zlib level 1 when true: MFCCs hardly compress (about 7 %), so a higher level only costs
+        time. ``np.load`` reads the result like any ``np.savez_compressed`` file.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _tmp_path(path)
@@ -279,8 +304,14 @@ def _write_npz(path: Path, arrays: dict[str, np.ndarray], *, compress: bool = Tr
             tmp.unlink()
 
 
-def _read_npz(path: Path) -> dict[str, np.ndarray]:
-    """Read every array of an ``.npz`` without pickle; any failure becomes ``ValueError``."""
+def read_npz(path: Path) -> dict[str, np.ndarray]:
+    """Every array of an ``.npz``, read without pickle.
+
+    Raises
+    ------
+    ValueError
+        For any failure (a missing, truncated or corrupt file, an object array), naming the file.
+    """
     try:
         with np.load(path, allow_pickle=False) as data:
             return {name: data[name] for name in data.files}

@@ -2,9 +2,11 @@
 
 :func:`run_protocols` trains a model on several splits (the paper's random segment-level split, a
 track-level split, an artist-level split) with several seeds, saving each finished run so that an
-interrupted grid resumes where it stopped (:func:`run_grid`, which the baselines' and musicnn's
-grids use too); :func:`summarize_protocols` gives mean and standard deviation, :func:`protocol_table`
-readable ``mean ± std`` strings. The metrics themselves are in :mod:`mgc_helpers.models.evaluation`.
+interrupted grid resumes where it stopped. It does so with :func:`run_grid`, the book's one grid
+runner, which the baselines', musicnn's and the optimisers' grids use too (the last with a second
+table per run, its learning curve, saved beside the grid: :func:`table_path`).
+:func:`summarize_protocols` gives mean and standard deviation, :func:`protocol_table` readable
+``mean ± std`` strings. The metrics themselves are in :mod:`mgc_helpers.models.evaluation`.
 
 Explained in ``10_results.ipynb``.
 """
@@ -14,7 +16,7 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 import pandas as pd
@@ -26,7 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..data.segments import SegmentSet
 
 __all__ = ["GRID_KEYS", "GRID_METRICS", "data_keys", "margin_verdict", "mean_std", "protocol_table",
-           "protocols_phrase", "run_grid", "run_protocols", "summarize_protocols", "within_spread"]
+           "protocols_phrase", "run_grid", "run_protocols", "summarize_protocols", "table_path", "within_spread"]
 
 #: Columns that identify one cell of a protocol grid.
 GRID_KEYS: tuple[str, ...] = ("model", "protocol", "seed", "epochs", "batch_size", "standardize",
@@ -41,10 +43,24 @@ def _grid_path(out: str | os.PathLike | None) -> Path | None:
     return None if out is None else Path(out)
 
 
-def _read_grid(path: Path | None) -> pd.DataFrame:
+def table_path(out: str | os.PathLike, table: str) -> Path:
+    """Where :func:`run_grid` keeps the per-cell table ``table`` of the grid saved in ``out``: ``<stem>_<table>.csv``.
+
+    Examples
+    --------
+    >>> table_path("results/tables/optimisers.csv", "histories").as_posix()
+    'results/tables/optimisers_histories.csv'
+    """
+    path = Path(out)
+    return path.with_name(f"{path.stem}_{table}.csv")
+
+
+def _read_grid(path: Path | None, keys: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """A saved grid (or table) as written, the text-valued key columns read as text (fingerprints may be all digits)."""
     if path is None or not path.is_file():
         return pd.DataFrame()
-    return pd.read_csv(path, dtype={"feature_fingerprint": str, "data_fingerprint": str})
+    text = {k: str for k, v in (keys[0] if keys else {}).items() if isinstance(v, str)}
+    return pd.read_csv(path, dtype=text)
 
 
 def _write_grid(path: Path, frame: pd.DataFrame) -> None:
@@ -54,70 +70,144 @@ def _write_grid(path: Path, frame: pd.DataFrame) -> None:
     os.replace(tmp, path)
 
 
-def _kept(done: pd.DataFrame, key: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The last row of ``done`` whose :data:`GRID_KEYS` equal ``key``'s, or ``None``."""
-    if done.empty or not set(GRID_KEYS) <= set(done.columns):
-        return None
-    match = np.ones(len(done), dtype=bool)
+def _matches(frame: pd.DataFrame, key: Mapping[str, Any]) -> np.ndarray:
+    """Which rows of ``frame`` belong to the cell ``key`` (floats equal to a relative 1e-9, the rest as text)."""
+    if frame.empty or not set(key) <= set(frame.columns):
+        return np.zeros(len(frame), dtype=bool)
+    match = np.ones(len(frame), dtype=bool)
     for k, v in key.items():
-        match &= (done[k].astype(str) == str(v)).to_numpy()
-    return done[match].iloc[-1].to_dict() if match.any() else None
+        if isinstance(v, float):
+            match &= np.isclose(frame[k].astype(float).to_numpy(), v, rtol=1e-9, atol=0)
+        else:
+            match &= (frame[k].astype(str) == str(v)).to_numpy()
+    return match
 
 
+def _replace(frame: pd.DataFrame, key: Mapping[str, Any], new: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without the rows of ``key``, then ``new`` (a cell run again leaves no stale rows)."""
+    kept = frame[~_matches(frame, key)]
+    return pd.concat([kept, new], ignore_index=True) if not kept.empty else new.reset_index(drop=True)
+
+
+def _with_key(key: Mapping[str, Any], table: pd.DataFrame) -> pd.DataFrame:
+    """A cell's table with the cell's key columns in front, one copy per row."""
+    if set(key) & set(table.columns):
+        raise ValueError(f"a cell's table repeats key columns: {sorted(set(key) & set(table.columns))}")
+    return pd.DataFrame({**{k: [v] * len(table) for k, v in key.items()},
+                         **{c: table[c].to_numpy() for c in table.columns}})
+
+
+def _typed(frame: pd.DataFrame, keys: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """``frame`` with its key columns of the keys' types (a saved ``True`` reads back as text in some files)."""
+    if frame.empty or not keys:
+        return frame
+    for k, v in keys[0].items():
+        if k not in frame.columns:
+            continue
+        if isinstance(v, bool):
+            frame[k] = frame[k].astype(str).str.lower().eq("true")
+        elif isinstance(v, int):
+            frame[k] = frame[k].astype(int)
+        elif isinstance(v, float):
+            frame[k] = frame[k].astype(float)
+    return frame
+
+
+def _cell_name(key: Mapping[str, Any]) -> str:
+    return f"{key['model']} {key['protocol']} seed {key['seed']}"
+
+
+@overload
 def run_grid(keys: Sequence[dict[str, Any]], run_cell: Callable[..., dict[str, Any]], *, args: tuple[Any, ...] = (),
              out: str | os.PathLike | None = None, progress: bool | Callable[[str], None] = False,
-             jobs: int | None = None) -> pd.DataFrame:
+             jobs: int | None = None, name: Callable[[dict[str, Any]], str] = _cell_name,
+             table: None = None) -> pd.DataFrame: ...
+
+
+@overload
+def run_grid(keys: Sequence[dict[str, Any]], run_cell: Callable[..., tuple[dict[str, Any], pd.DataFrame]], *,
+             args: tuple[Any, ...] = (), out: str | os.PathLike | None = None,
+             progress: bool | Callable[[str], None] = False, jobs: int | None = None,
+             name: Callable[[dict[str, Any]], str] = _cell_name, table: str) -> tuple[pd.DataFrame, pd.DataFrame]: ...
+
+
+def run_grid(keys: Sequence[dict[str, Any]], run_cell: Callable[..., Any], *, args: tuple[Any, ...] = (),
+             out: str | os.PathLike | None = None, progress: bool | Callable[[str], None] = False,
+             jobs: int | None = None, name: Callable[[dict[str, Any]], str] = _cell_name,
+             table: str | None = None) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Run ``run_cell(key, *args)`` for every cell ``key`` not finished yet; one result row per cell.
 
-    The grid runner of :func:`run_protocols` and of the baselines' and musicnn's protocol grids
-    (:func:`mgc_helpers.models.baseline.run_baseline_protocols`, :func:`mgc_helpers.beyond.transfer.run_transfer_protocols`).
-    A row already in the CSV ``out`` with the same :data:`GRID_KEYS` as a cell is kept instead of
-    run again; each finished row is appended to ``out`` at once, so an interrupted grid resumes
-    where it stopped. ``jobs`` cells run at the same time in worker processes
+    The one grid runner of the book: :func:`run_protocols`, the baselines' and musicnn's protocol
+    grids (:func:`mgc_helpers.models.baseline.run_baseline_protocols`,
+    :func:`mgc_helpers.beyond.transfer.run_transfer_protocols`) and the optimiser grid
+    (:func:`mgc_helpers.beyond.optimisers.run_optimiser_grid`, with a ``table`` of learning curves).
+    A row already in the CSV ``out`` with the same key columns as a cell is kept instead of run
+    again; each finished row is written to ``out`` at once, so an interrupted grid resumes where it
+    stopped. ``jobs`` cells run at the same time in worker processes
     (:func:`mgc_helpers.core.compute.run_parallel`; ``None``: ``MGC_TRAIN_JOBS`` or
     :data:`mgc_helpers.core.compute.GRID_JOBS`); every cell seeds itself, so the rows do not depend on it.
 
     Parameters
     ----------
     keys : sequence of dict
-        One dict of the :data:`GRID_KEYS` per cell, in the grid's order.
+        One dict per cell, in the grid's order, all with the same names (the key columns, e.g. the
+        :data:`GRID_KEYS`): what identifies the cell in ``out``. Float values match to a relative
+        1e-9, the others as text.
     run_cell : callable
-        ``run_cell(key, *args) -> row``: the key's items, the :data:`GRID_METRICS`, sizes and
-        ``seconds``. A module-level function when ``jobs`` > 1 (it runs in the workers).
+        ``run_cell(key, *args) -> row``: the key's items, the metrics (``accuracy`` and
+        ``track_accuracy_mean`` at least), sizes and ``seconds``; with ``table``,
+        ``run_cell(key, *args) -> (row, frame)``, ``frame`` the cell's rows of that table (without
+        the key columns, which are put in front of them). A module-level function when ``jobs`` > 1
+        (it runs in the workers).
     args : tuple
         Further arguments of every call (sent to each worker).
     out : path-like or None
-        CSV file of finished rows.
+        CSV file of finished rows; the table goes beside it (:func:`table_path`), written before
+        the row, and a cell is kept only when both hold it.
     progress : bool or callable
         One line per cell.
     jobs : int or None
         Cells run at the same time (``1``: one after the other, in this process).
+    name : callable
+        ``name(key)``: the cell in the progress lines (default: model, protocol and seed).
+    table : str or None
+        Name of a table each cell gives besides its row (the optimiser grid: ``"histories"``, one
+        row per epoch).
 
     Returns
     -------
-    pandas.DataFrame
-        The rows of ``keys``, in their order.
+    pandas.DataFrame, or (pandas.DataFrame, pandas.DataFrame) with ``table``
+        The rows of ``keys``, in their order (and their tables' rows, one cell after the other),
+        the key columns of the keys' types.
     """
     say = print if progress is True else (progress or (lambda _msg: None))
     path = _grid_path(out)
-    done = _read_grid(path)
+    extra = None if path is None or table is None else table_path(path, table)
+    done, done_table = _read_grid(path, keys), _read_grid(extra, keys)
     rows: list[dict[str, Any] | None] = [None] * len(keys)
+    tables: list[pd.DataFrame | None] = [None] * len(keys)
     todo: list[tuple[int, str]] = []
     for i, key in enumerate(keys):
-        where = f"[{i + 1}/{len(keys)}] {key['model']} {key['protocol']} seed {key['seed']}"
-        rows[i] = _kept(done, key)
-        if rows[i] is not None:
+        where = f"[{i + 1}/{len(keys)}] {name(key)}"
+        match = _matches(done, key)
+        in_table = _matches(done_table, key) if table is not None else match
+        if match.any() and in_table.any():
+            rows[i] = done[match].iloc[-1].to_dict()
+            tables[i] = done_table[in_table] if table is not None else None
             say(f"{where}: kept from {path.name if path else out}")
         else:
             todo.append((i, where))
 
-    def finished(j: int, row: dict[str, Any]) -> None:
-        nonlocal done
+    def finished(j: int, result: Any) -> None:
+        nonlocal done, done_table
         i, where = todo[j]
-        rows[i] = row
+        row, cell_table = (result, None) if table is None else (result[0], _with_key(keys[i], result[1]))
+        rows[i], tables[i] = row, cell_table
         if path is not None:
-            done = pd.concat([done, pd.DataFrame([row])], ignore_index=True) if not done.empty \
-                else pd.DataFrame([row])
+            if extra is not None and cell_table is not None:
+                done_table = _replace(done_table, keys[i], cell_table)
+                _write_grid(extra, done_table)
+            done = _replace(done, keys[i], pd.DataFrame([row]))
             _write_grid(path, done)
         say(f"{where}: accuracy {row['accuracy']:.3f} (track {row['track_accuracy_mean']:.3f}) "
             f"in {row['seconds']:.1f} s")
@@ -127,15 +217,18 @@ def run_grid(keys: Sequence[dict[str, Any]], run_cell: Callable[..., dict[str, A
     if n_jobs > 1:
         say(f"{len(tasks)} runs to do, {n_jobs} at a time")
     compute.run_parallel(run_cell, tasks, jobs=n_jobs, on_result=finished)
-    frame = pd.DataFrame([row for row in rows if row is not None])
-    if not frame.empty:
-        frame["seed"] = frame["seed"].astype(int)
-        frame["standardize"] = frame["standardize"].astype(str).str.lower().eq("true")
-    return frame
+    frame = _typed(pd.DataFrame([row for row in rows if row is not None]), keys)
+    if table is None:
+        return frame
+    parts = [t for t in tables if t is not None]
+    return frame, _typed(pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(), keys)
 
 
 def data_keys(segments: SegmentSet) -> dict[str, Any]:
-    """The last three :data:`GRID_KEYS` of every cell on ``segments``: their number and two fingerprints."""
+    """The last three :data:`GRID_KEYS` of every cell on ``segments``: their number and two fingerprints.
+
+    The optimiser grid's keys end with them too (:data:`mgc_helpers.beyond.optimisers.RUN_KEYS`).
+    """
     from .training import data_fingerprint
 
     n = int(len(segments.y))

@@ -469,12 +469,13 @@ def build_cnn(input_shape: Sequence[int] = (*SEGMENT_SHAPE, 1), n_classes: int =
 
 def model_input_shape(name: str, segment_shape: Sequence[int] = SEGMENT_SHAPE) -> tuple[int, ...]:
     """Input shape the named model expects for segments of ``segment_shape`` (the CNN adds a channel)."""
-    _check_name(name)
+    check_model_name(name)
     shape = tuple(int(d) for d in segment_shape)
     return (*shape, 1) if name in IMAGE_MODELS else shape
 
 
-def _check_name(name: str) -> None:
+def check_model_name(name: str) -> None:
+    """Raise ``ValueError`` naming the choices if ``name`` is not one of :data:`MODEL_NAMES`."""
     if name not in MODEL_NAMES:
         raise ValueError(f"unknown model {name!r}; choose one of {list(MODEL_NAMES)}")
 
@@ -514,7 +515,7 @@ def build_model(name: str, input_shape: Sequence[int] = SEGMENT_SHAPE, n_classes
     >>> build_model("mlp_dropout").name
     'mlp_dropout'
     """
-    _check_name(name)
+    check_model_name(name)
     if name == "mlp":
         return build_mlp(input_shape, n_classes, **kwargs)
     if name == "mlp_dropout":

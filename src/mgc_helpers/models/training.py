@@ -29,7 +29,19 @@ import numpy as np
 
 from ..core import compute
 from . import networks as _models  # sets the TensorFlow environment defaults before importing it
-from .model_files import HISTORY_COLUMNS, METADATA_VERSION, FeatureConfigMismatchError, Standardizer, TrainedModel, history_frame, load_model, predict_batches, prepare_inputs, read_history, save_model
+from .model_files import (
+    HISTORY_COLUMNS,
+    METADATA_VERSION,
+    FeatureConfigMismatchError,
+    Standardizer,
+    TrainedModel,
+    history_frame,
+    load_model,
+    predict_batches,
+    prepare_inputs,
+    read_history,
+    save_model,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import tensorflow as tf
@@ -164,7 +176,7 @@ def train(segments: SegmentSet, split: Split, *, model: str = "cnn", epochs: int
     for label, value in (("epochs", epochs), ("batch_size", batch_size)):
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
             raise ValueError(f"{label} must be a positive integer, got {value!r}")
-    _models._check_name(model)
+    _models.check_model_name(model)
     genres = tuple(segments.genres)
     train_index = np.asarray(split.train, dtype=np.int64)
     valid_index = np.asarray(split.valid, dtype=np.int64)

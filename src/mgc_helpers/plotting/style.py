@@ -1,4 +1,7 @@
-"""The shared look of every figure, and the ``ax`` convention."""
+"""The shared look of every figure (``use_style``), the ``ax`` convention (``new_axes``) and ``savefig``.
+
+Every chapter calls :func:`use_style` once, from ``01_waveform.ipynb`` on.
+"""
 from __future__ import annotations
 
 import os

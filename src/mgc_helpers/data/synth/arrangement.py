@@ -98,7 +98,7 @@ def plan_clip(genre: str, *, artist: str, seed: int, duration: float = 30.0) -> 
     genre : str
         One of the ten genres.
     artist : str
-        An artist id of that genre (``"jazz_a2"``), see :func:`~mgc_helpers.data.synth.artist_ids`.
+        An artist id of that genre (``"jazz_a2"``), see :func:`~mgc_helpers.data.synth.artists.artist_ids`.
     seed : int
         Seed of the clip; the same seed gives the same plan.
     duration : float

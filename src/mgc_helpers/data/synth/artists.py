@@ -4,19 +4,25 @@ An artist (``"rock_a3"``) is a palette: instruments, a tempo sub-range, favourit
 progressions and grooves, a drum sound, a mix, a recording colour and a neighbouring genre to
 borrow from. The same artist sounds the same in every dataset, so an artist-disjoint split can
 measure how much a classifier relies on an artist's sound. How much artists differ is tuned by
-:class:`mgc_helpers.data.synth.tuning.ArtistVariation`. Explained in ``06_dataset.ipynb``.
+:class:`mgc_helpers.data.synth.tuning.ArtistVariation`; :func:`artists_table` shows every artist as
+a table. Explained in ``06_dataset.ipynb``.
 """
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ...core.config import GENRES
 from .harmony import NOTE_NAMES
 from .styles import GENRE_STYLES, NEIGHBOURS, GenreStyle, Part
 from .tuning import PARTS, ArtistVariation
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 #: Artists per genre; ids are ``f"{genre}_a{i}"`` with ``i`` = 1 .. ``N_ARTISTS``.
 N_ARTISTS = 6
@@ -141,6 +147,30 @@ def artist_palette(artist: str) -> ArtistPalette:
         lead_density=float(rng.uniform(*vary.lead_density)),
         timing=float(rng.uniform(*(vary.timing_live if style.drift > 0 else vary.timing_machine))),
     )
+
+
+def artists_table(genres: Sequence[str] | None = None) -> pd.DataFrame:
+    """The synthetic artists as a :class:`pandas.DataFrame`, one row each (``06_dataset.ipynb``).
+
+    Parameters
+    ----------
+    genres : sequence of str, optional
+        The genres whose artists to list; ``None``: all ten (:data:`mgc_helpers.core.config.GENRES`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: artist id; columns: :meth:`ArtistPalette.to_dict` of each artist.
+
+    Examples
+    --------
+    >>> artists_table(["rock"]).shape[0]
+    6
+    """
+    import pandas as pd
+
+    rows = [artist_palette(a).to_dict() for g in (genres or GENRES) for a in artist_ids(g)]
+    return pd.DataFrame(rows).set_index("artist")
 
 
 def _tempo_range(rng: np.random.Generator, tempo: tuple[float, float],

@@ -171,7 +171,9 @@ def _read_manifest(root: Path) -> dict[str, Any] | None:
 
 
 def _params(clips_per_genre: int, duration: float, seed: int) -> dict[str, Any]:
-    return {"generator": "mgc_helpers.data.synth", "version": GENERATOR_VERSION,
+    # "generator" is the generator's name in synth.json, not a module path: it stays "mgc_helpers.synth"
+    # (its name before it moved to mgc_helpers.data.synth), so existing datasets stay valid, byte for byte.
+    return {"generator": "mgc_helpers.synth", "version": GENERATOR_VERSION,
             "clips_per_genre": int(clips_per_genre), "duration": float(duration), "seed": int(seed),
             "sample_rate": SAMPLE_RATE, "genres": list(GENRES), "artists_per_genre": N_ARTISTS}
 

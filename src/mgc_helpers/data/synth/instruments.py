@@ -5,10 +5,6 @@ An :class:`Instrument` is a set of parameters for one of three tone generators
 (:func:`adsr`), vibrato, pitch bend, a detuned second voice and breath noise. :data:`INSTRUMENTS`
 names the instruments the styles refer to; :func:`render_note` plays one note.
 Explained in ``06_dataset.ipynb``.
-
-The building blocks of the other synthesis modules are imported here too (``oscillator``,
-``fm_tone``, ``karplus_strong``, ``drum_hit``, the effects), so that
-``from mgc_helpers.data.synth import instruments`` keeps reaching them.
 """
 from __future__ import annotations
 
@@ -19,15 +15,7 @@ from typing import Any
 import numpy as np
 from scipy import signal
 
-from .drums import drum_hit
-from .effects import distortion, echo, high_shelf, highpass, lowpass, reverb
-from .oscillators import MAX_HARMONICS, TABLE_SIZE, clock, fm_tone, harmonic_recipe, karplus_strong, midi_to_hz, oscillator, phase_index, table_for, wavetable
-
-__all__ = [
-    "INSTRUMENTS", "MAX_HARMONICS", "TABLE_SIZE", "Instrument", "adsr", "distortion", "drum_hit", "echo",
-    "fm_tone", "harmonic_recipe", "high_shelf", "highpass", "karplus_strong", "lowpass", "midi_to_hz",
-    "oscillator", "render_note", "reverb", "wavetable",
-]
+from .oscillators import clock, fm_tone, karplus_strong, midi_to_hz, phase_index, table_for
 
 #: Vibrato fades in over this many seconds after its onset delay.
 VIBRATO_FADE = 0.2

@@ -32,7 +32,7 @@ def render_plan(plan: ClipPlan, *, sr: int = 22050) -> np.ndarray:
     Parameters
     ----------
     plan : ClipPlan
-        The clip, from :func:`~mgc_helpers.data.synth.plan_clip`.
+        The clip, from :func:`~mgc_helpers.data.synth.arrangement.plan_clip`.
     sr : int
         Sample rate in Hz.
 
@@ -74,7 +74,7 @@ def clip_echo(plan: ClipPlan) -> tuple[float, float] | None:
 
     Examples
     --------
-    >>> from mgc_helpers.data.synth import plan_clip
+    >>> from mgc_helpers.data.synth.arrangement import plan_clip
     >>> clip_echo(plan_clip("reggae", artist="reggae_a1", seed=0, duration=1.0))
     (0.75, 0.45)
 

@@ -3,35 +3,25 @@
 The work is done in steps, each in its own module so that it can be read (and shown in
 ``06_dataset.ipynb``) on its own:
 
-1. :mod:`~mgc_helpers.data.synth.artists`: the artist's fixed choices (:func:`artist_palette`);
+1. :mod:`~mgc_helpers.data.synth.artists`: the artist's fixed choices
+   (:func:`~mgc_helpers.data.synth.artists.artist_palette`);
 2. :mod:`~mgc_helpers.data.synth.arrangement`: every random decision of the clip and its score
-   (:func:`plan_clip`), written part by part by :mod:`~mgc_helpers.data.synth.parts` with the help of
-   :mod:`~mgc_helpers.data.synth.harmony` and :mod:`~mgc_helpers.data.synth.rhythm`;
-3. :mod:`~mgc_helpers.data.synth.stems`: the score synthesised part by part (:func:`render_stems`);
+   (:func:`~mgc_helpers.data.synth.arrangement.plan_clip`), written part by part by
+   :mod:`~mgc_helpers.data.synth.parts` with the help of :mod:`~mgc_helpers.data.synth.harmony` and
+   :mod:`~mgc_helpers.data.synth.rhythm`;
+3. :mod:`~mgc_helpers.data.synth.stems`: the score synthesised part by part
+   (:func:`~mgc_helpers.data.synth.stems.render_stems`);
 4. :mod:`~mgc_helpers.data.synth.mixing`: the stems mixed, given effects and recording colour and
-   mastered to -1 dBFS (:func:`render_plan`).
-
-The names of the earlier single ``render`` module are imported here too, so that
-``from mgc_helpers.data.synth.render import ...`` keeps working.
+   mastered to -1 dBFS (:func:`~mgc_helpers.data.synth.mixing.render_plan`).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ...core.config import GENRES
-from .arrangement import ClipPlan, plan_clip
-from .artists import ARTIST_SEED, N_ARTISTS, ArtistPalette, artist_ids, artist_palette
-from .harmony import NOTE_NAMES, SCALES, parse_chord, progression_mode, voicing
-from .mixing import PEAK, render_plan
-from .rhythm import fit_pattern
-from .stems import render_stems
+from .arrangement import plan_clip
+from .mixing import render_plan
 from .styles import GENRE_STYLES
-
-__all__ = [
-    "ARTIST_SEED", "NOTE_NAMES", "N_ARTISTS", "PEAK", "SCALES", "ArtistPalette", "ClipPlan", "artist_ids",
-    "artist_palette", "fit_pattern", "parse_chord", "plan_clip", "progression_mode", "render_clip",
-    "render_plan", "render_stems", "voicing",
-]
 
 
 def render_clip(genre: str, *, artist: str, seed: int, duration: float = 30.0, sr: int = 22050) -> np.ndarray:
@@ -42,7 +32,7 @@ def render_clip(genre: str, *, artist: str, seed: int, duration: float = 30.0, s
     genre : str
         One of :data:`mgc_helpers.core.config.GENRES`.
     artist : str
-        Artist id of that genre, e.g. ``"rock_a3"`` (see :func:`artist_ids`).
+        Artist id of that genre, e.g. ``"rock_a3"`` (see :func:`~mgc_helpers.data.synth.artists.artist_ids`).
     seed : int
         Seed of the clip; the same arguments always give the same samples.
     duration : float

@@ -32,12 +32,12 @@ def render_stems(plan: ClipPlan, *, sr: int = 22050,
     Parameters
     ----------
     plan : ClipPlan
-        The clip, from :func:`~mgc_helpers.data.synth.plan_clip`.
+        The clip, from :func:`~mgc_helpers.data.synth.arrangement.plan_clip`.
     sr : int
         Sample rate in Hz.
     rng : numpy.random.Generator or None
         Draws the noise of the notes; defaults to the clip's own generator, as used by
-        :func:`~mgc_helpers.data.synth.render_plan`.
+        :func:`~mgc_helpers.data.synth.mixing.render_plan`.
 
     Returns
     -------
