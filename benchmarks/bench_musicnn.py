@@ -4,7 +4,7 @@
   ``predict_on_batch``, tags and embedding in one pass) on ``--clips`` synthetic 30-s clips, after
   one warm-up call; printed as seconds per clip and real-time factor (seconds of audio per second
   of computing), with the pre-processing's share;
-* **dataset extraction** (what chapter 13 runs): :func:`mgc_helpers.beyond.embedding.embed_dataset` with
+* **dataset extraction** (what chapter 13 runs): :func:`mgc_helpers.beyond.musicnn_dataset.embed_dataset` with
   ``--jobs`` worker processes (one TensorFlow thread each) on ``--clips`` 30-s WAV files written to a
   temporary dataset, cache off; measured a second time with the workers already started (the model
   loaded), which is the steady throughput of a long extraction. The real-time factor of both is
@@ -92,7 +92,7 @@ def dataset_speed(clips: list, jobs: int, per_clip: float) -> None:
     """Real-time factor of ``embed_dataset`` (workers cold, then warm) on the clips, as WAV files."""
     import soundfile as sf
 
-    from mgc_helpers.beyond import embedding
+    from mgc_helpers.beyond import musicnn_dataset
     from mgc_helpers.data.datasets import load_dataset
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -105,7 +105,7 @@ def dataset_speed(clips: list, jobs: int, per_clip: float) -> None:
         figures = []
         for _ in range(2):
             start = time.perf_counter()
-            embedding.embed_dataset(ds, n_jobs=jobs, cache=False, chunk_size=max(1, len(clips) // (2 * jobs)))
+            musicnn_dataset.embed_dataset(ds, n_jobs=jobs, cache=False, chunk_size=max(1, len(clips) // (2 * jobs)))
             figures.append(time.perf_counter() - start)
     print(f"dataset extraction ({jobs} workers, {len(ds.tracks)} clips): {seconds / figures[0]:.0f}x real time with "
           f"worker start-up, {seconds / figures[1]:.0f}x with the workers started; single process in this run "

@@ -265,12 +265,12 @@ def test_R21_no_default_model_is_an_error_not_another_model(tmp_path, capsys, mo
 
 
 def test_R22_embedding_extraction_reports_bad_files(messy, tmp_path):
-    from mgc_helpers.beyond import embedding, musicnn
+    from mgc_helpers.beyond import musicnn, musicnn_dataset
 
     base = messy / "genres_original"
     write(base / "metal" / "metal.00006.wav", tone(0.01))  # 10 ms: shorter than one 32-ms window
     ds = load_dataset(messy)
-    emb = embedding.embed_dataset(ds, cache_dir=tmp_path / "cache", n_jobs=1)
+    emb = musicnn_dataset.embed_dataset(ds, cache_dir=tmp_path / "cache", n_jobs=1)
     skipped, warned = _reasons(emb.skipped), _reasons(emb.warnings)
     assert "NaN or infinite" in skipped["metal.00003.wav"]                                 # R12
     assert "too short" in skipped["metal.00006.wav"]
@@ -295,22 +295,22 @@ def test_R22_embedding_extraction_reports_bad_files(messy, tmp_path):
 def test_R23_embedding_cache_of_other_files_is_not_reused(messy, tmp_path):
     import warnings
 
-    from mgc_helpers.beyond import embedding
+    from mgc_helpers.beyond import musicnn_dataset
 
     ds = load_dataset(messy)
-    first = embedding.embed_dataset(ds, cache_dir=tmp_path / "cache", n_jobs=1)
+    first = musicnn_dataset.embed_dataset(ds, cache_dir=tmp_path / "cache", n_jobs=1)
     assert first.info["cache"] == "miss"
-    again = embedding.embed_dataset(ds, cache_dir=tmp_path / "cache", n_jobs=1)
+    again = musicnn_dataset.embed_dataset(ds, cache_dir=tmp_path / "cache", n_jobs=1)
     assert again.info["cache"] == "hit" and np.array_equal(again.patch_X, first.patch_X)
     assert _reasons(again.warnings) == _reasons(first.warnings)
     Path(again.info["cache_file"]).write_bytes(b"not an npz")
     with pytest.warns(CacheWarning, match="unusable"):
-        rebuilt = embedding.embed_dataset(ds, cache_dir=tmp_path / "cache", n_jobs=1)
+        rebuilt = musicnn_dataset.embed_dataset(ds, cache_dir=tmp_path / "cache", n_jobs=1)
     assert rebuilt.info["cache"] == "rebuilt" and np.allclose(rebuilt.X, first.X, atol=1e-6)
     write(messy / "genres_original" / "blues" / "blues.00001.wav", tone(6.0, f=500.0))  # a changed file
     with warnings.catch_warnings():
         warnings.simplefilter("error", CacheWarning)
-        changed = embedding.embed_dataset(load_dataset(messy), cache_dir=tmp_path / "cache", n_jobs=1)
+        changed = musicnn_dataset.embed_dataset(load_dataset(messy), cache_dir=tmp_path / "cache", n_jobs=1)
     assert changed.info["cache"] == "miss" and changed.info["cache_file"] != first.info["cache_file"]
 
 

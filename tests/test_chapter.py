@@ -1,6 +1,8 @@
 """One set-up for every data chapter (:mod:`mgc_helpers.book.chapter`), and the chapters' parameters."""
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -65,3 +67,16 @@ def test_run_name_and_default_model_path(monkeypatch):
     assert paths.run_name("paper", dataset="gtzan", seed=2) == "paper-gtzan-seed2"
     monkeypatch.delenv("MGC_RESULTS_DIR", raising=False)
     assert paths.default_model_path() == paths._base() / "results" / "default" / "models" / "cnn.keras"
+
+
+def test_scratch_folder_is_new_empty_and_gone_when_python_exits(tmp_path):
+    script = ("from mgc_helpers.book.chapter import scratch_folder\n"
+              "a, b = scratch_folder('x-'), scratch_folder('x-')\n"
+              "assert a != b and a.is_dir() and not any(a.iterdir())\n"
+              "(a / 'song.wav').write_bytes(b'RIFF')\n"
+              "(b / 'sub').mkdir()\n"
+              "print(a, b)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    folders = [Path(p) for p in done.stdout.split()]
+    assert len(folders) == 2 and all(p.name.startswith("x-") for p in folders)
+    assert not any(p.exists() for p in folders), "a scratch folder was left behind"

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from mgc_helpers.beyond import embedding, musicnn, musicnn_input
+from mgc_helpers.beyond import musicnn, musicnn_dataset, musicnn_input
 from mgc_helpers.beyond.zeroshot import GENRE_TAGS, UNNAMED_GENRES, ZeroShotModel, genre_scores
 from mgc_helpers.commands.cli import main
 from mgc_helpers.core.config import GENRES
@@ -294,21 +294,21 @@ def test_embed_dataset_cache(tmp_path):
     sf.write(root / "rock" / "rock.00002.wav", np.zeros(100, dtype=np.float32), 22050)  # too short to tag
     ds = load_dataset(root)
     cache = tmp_path / "cache"
-    first = embedding.embed_dataset(ds, cache_dir=cache)
+    first = musicnn_dataset.embed_dataset(ds, cache_dir=cache)
     assert first.info["cache"] == "miss" and first.X.shape == (4, 200) and first.tags.shape == (4, 50)
     assert list(first.y) == [0, 0, 1, 1] and first.genres == ("jazz", "rock")
     assert any("rock.00002" in str(s.path) and "short" in s.reason for s in first.skipped)
-    second = embedding.embed_dataset(ds, cache_dir=cache)
+    second = musicnn_dataset.embed_dataset(ds, cache_dir=cache)
     assert second.info["cache"] == "hit" and np.array_equal(second.X, first.X)
     assert [str(s.path) for s in second.skipped] == [str(s.path) for s in first.skipped]
     np.testing.assert_allclose(first.X[0], musicnn.embed(sf.read(ds.tracks[0].path, dtype="float32")[0], 22050),
                                atol=1e-4)
     # a changed file gives a new key: recomputed, never served stale
-    key = embedding.embedding_cache_key(ds)
+    key = musicnn_dataset.embedding_cache_key(ds)
     sf.write(ds.tracks[0].path, pure_tone(440.0, duration=4.0), 22050)
     ds2 = load_dataset(root)
-    assert embedding.embedding_cache_key(ds2) != key
-    third = embedding.embed_dataset(ds2, cache_dir=cache)
+    assert musicnn_dataset.embedding_cache_key(ds2) != key
+    third = musicnn_dataset.embed_dataset(ds2, cache_dir=cache)
     assert third.info["cache"] == "miss" and not np.allclose(third.X[0], first.X[0])
     np.testing.assert_allclose(third.X[1:], first.X[1:], atol=1e-6)
     # a corrupt cache file is rebuilt with a warning
@@ -316,6 +316,6 @@ def test_embed_dataset_cache(tmp_path):
 
     Path(third.info["cache_file"]).write_bytes(b"garbage")
     with pytest.warns(CacheWarning):
-        fourth = embedding.embed_dataset(ds2, cache_dir=cache)
+        fourth = musicnn_dataset.embed_dataset(ds2, cache_dir=cache)
     assert fourth.info["cache"] == "rebuilt" and np.array_equal(fourth.X, third.X)
     assert hashlib.sha256(musicnn.weights_path().read_bytes()).hexdigest() == musicnn.weights_sha256()

@@ -186,11 +186,21 @@ def prose_texts(root: Path = ROOT) -> Iterator[tuple[str, int, str]]:
 
 
 def _namespace() -> dict[str, object]:
+    """``mgc`` (with every module the expressions name imported), ``math`` and ``inspect``."""
+    import importlib
     import inspect
 
     import mgc_helpers as mgc
-    from mgc_helpers.data import splits, synth  # noqa: F401
 
+    for table in (CONSTANTS, DERIVED):
+        for expressions in table.values():
+            for dotted in re.findall(r"\bmgc((?:\.\w+)+)", " ".join(expressions.values())):
+                parts = dotted.strip(".").split(".")
+                for i in range(1, len(parts) + 1):  # packages and modules; stops at the first attribute
+                    try:
+                        importlib.import_module(".".join(["mgc_helpers", *parts[:i]]))
+                    except ModuleNotFoundError:
+                        break
     return {"mgc": mgc, "math": math, "inspect": inspect}
 
 

@@ -3,7 +3,8 @@
 The subpackages follow the book's parts and form layers (the table of ``mgc_helpers/__init__.py``,
 bottom first): a module imports only from its own subpackage or those below it, no private name
 crosses from one subpackage to another, no module is over 600 lines, and each subpackage's
-``__init__`` is a docstring (with a table of its modules) and nothing else.
+``__init__`` is a docstring (with a table of its modules) and nothing else. The notebooks keep
+their plumbing (glue blocks, temporary folders) in helpers or in hidden cells.
 
 Every module of :mod:`mgc_helpers` is parsed with :mod:`ast`; every ``import`` and ``from``
 statement counts, wherever it stands (inside functions, under ``if TYPE_CHECKING:``), with
@@ -15,13 +16,17 @@ package reads from configuration and audio up to the commands.
 from __future__ import annotations
 
 import ast
+import json
 import re
 from pathlib import Path
 
 import mgc_helpers
 from mgc_helpers.book.provenance import PACKAGE, _imports, _resolve
 
-SRC = Path(__file__).resolve().parents[1] / "src" / PACKAGE
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "src" / PACKAGE
+HIDDEN = {"hide-input", "remove-input", "hide-cell", "remove-cell"}
+PLUMBING = re.compile(r"\bglue\(|\btempfile\b|\bmkdtemp\b|TemporaryDirectory|\brmtree\b")
 
 
 def _module_name(path: Path) -> str:
@@ -115,7 +120,11 @@ def test_subpackages_import_only_downward():
 
 
 def private_imports_across(root: Path = SRC) -> list[str]:
-    """``from X import _name`` where ``X`` lies in another subpackage than the importer."""
+    """Private names of another subpackage that a module uses.
+
+    Both ways count: ``from X import _name``, and ``alias._name`` where ``alias`` was imported from
+    another subpackage (``from ..data import segments`` then ``segments._read``).
+    """
     found = []
     for path in sorted(root.rglob("*.py")):
         parts = [PACKAGE, *path.relative_to(root).with_suffix("").parts]
@@ -123,22 +132,40 @@ def private_imports_across(root: Path = SRC) -> list[str]:
         if name == PACKAGE:
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        foreign: dict[str, str] = {}  # a local name bound by an import from another subpackage -> its target
         for node in ast.walk(tree):
-            if not isinstance(node, ast.ImportFrom):
+            if isinstance(node, ast.ImportFrom):
+                target = _resolve(node.module, node.level, name, path.name == "__init__.py") or ""
+                pairs = [(a.asname or a.name, f"{target}.{a.name}") for a in node.names]
+            elif isinstance(node, ast.Import):
+                pairs = [(a.asname, a.name) for a in node.names if a.asname]
+            else:
                 continue
-            target = _resolve(node.module, node.level, name, path.name == "__init__.py") or ""
-            if not target.startswith(PACKAGE + ".") or _subpackage(target) == _subpackage(name):
-                continue
-            found += [f"{name} imports {target}.{a.name}" for a in node.names
-                      if a.name.startswith("_") and not a.name.startswith("__")]
+            for local, full in pairs:
+                if not full.startswith(PACKAGE + ".") or _subpackage(full) == _subpackage(name):
+                    continue
+                if _private(full.rpartition(".")[2]):
+                    found.append(f"{name} imports {full}")
+                foreign[local] = full
+        found += [f"{name} uses {foreign[node.value.id]}.{node.attr}" for node in ast.walk(tree)
+                  if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                  and node.value.id in foreign and _private(node.attr)]
     return found
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
 
 
 def test_no_private_name_crosses_a_subpackage(tmp_path):
     planted = tmp_path / PACKAGE / "models" / "x.py"
     planted.parent.mkdir(parents=True)
-    planted.write_text("from ..data.features import _secret\nfrom ..data.features import public\n")
-    assert [f.split(" imports ")[1] for f in private_imports_across(tmp_path / PACKAGE)] == ["mgc_helpers.data.features._secret"]
+    planted.write_text("from ..data.features import _secret\nfrom ..data.features import public\n"
+                       "from ..data import segments\nfrom . import training\n"
+                       "segments._read(public, segments.read_npz, training._fit)\n")
+    found = private_imports_across(tmp_path / PACKAGE)
+    assert found == ["mgc_helpers.models.x imports mgc_helpers.data.features._secret",
+                     "mgc_helpers.models.x uses mgc_helpers.data.segments._read"]
     crossing = private_imports_across()
     assert not crossing, "private names imported from another subpackage: " + "; ".join(crossing)
 
@@ -159,7 +186,8 @@ def test_every_subpackage_init_is_a_docstring_only():
         if init.parent == SRC:
             continue
         body = ast.parse(init.read_text(encoding="utf-8")).body
-        assert body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant), f"{init}: no docstring"
+        has_docstring = body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+        assert has_docstring, f"{init}: no docstring"
         assert len(body) == 1, f"{init.relative_to(SRC)} holds more than its docstring"
 
 
@@ -171,3 +199,51 @@ def test_each_subpackage_docstring_lists_its_modules():
         present = {p.stem for p in init.parent.glob("*.py") if p.stem != "__init__"}
         present |= {p.parent.name for p in init.parent.glob("*/__init__.py")}
         assert listed == present, f"{init.parent.name}: table lists {sorted(listed)}, folder holds {sorted(present)}"
+
+
+def table_errors(doc: str) -> list[str]:
+    """docutils' complaints about the tables of a docstring (Sphinx roles it does not know are left out)."""
+    import io
+
+    import docutils.core
+
+    stream = io.StringIO()
+    docutils.core.publish_string(doc, writer_name="null",
+                                 settings_overrides={"report_level": 2, "warning_stream": stream})
+    return [line for line in stream.getvalue().splitlines() if "table" in line.lower() or "margin" in line.lower()]
+
+
+def test_the_docstring_tables_are_well_formed_restructuredtext():
+    inits = [SRC / "__init__.py", *sorted(SRC.glob("*/__init__.py"))]
+    bad = {str(i.relative_to(SRC)): table_errors(ast.get_docstring(ast.parse(i.read_text(encoding="utf-8"))) or "")
+           for i in inits}
+    assert not {name: errors for name, errors in bad.items() if errors}, bad
+    # a row wider than its column is seen
+    assert table_errors("===  ===\na    b\n===  ===\n``wide``  c\n===  ===\n")
+
+
+def visible_plumbing(notebook: Path) -> list[str]:
+    """``"cell N: what"`` for each code cell shown to the reader that holds plumbing."""
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    found = []
+    for i, cell in enumerate(cells):
+        if cell["cell_type"] == "code" and not HIDDEN & set(cell["metadata"].get("tags", [])):
+            found += [f"cell {i}: {m}" for m in sorted(set(PLUMBING.findall("".join(cell["source"]))))]
+    return found
+
+
+def test_notebook_plumbing_is_in_helpers_or_hidden_cells(tmp_path):
+    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    assert len(notebooks) == 14
+    shown = {nb.name: visible_plumbing(nb) for nb in notebooks}
+    assert not {name: found for name, found in shown.items() if found}, shown
+    # the check sees a glue call or a temporary folder in a cell that is shown
+    planted = json.loads(notebooks[0].read_text(encoding="utf-8"))
+    planted["cells"] += [{"cell_type": "code", "metadata": {}, "source": ["glue('x', 1, display=False)"]},
+                         {"cell_type": "code", "metadata": {"tags": ["nbval-ignore-output"]},
+                          "source": ["import tempfile\n", "d = tempfile.mkdtemp()"]},
+                         {"cell_type": "code", "metadata": {"tags": ["remove-input"]}, "source": ["glue('y', 2)"]}]
+    (tmp_path / "planted.ipynb").write_text(json.dumps(planted), encoding="utf-8")
+    n = len(planted["cells"])
+    assert visible_plumbing(tmp_path / "planted.ipynb") == [
+        f"cell {n - 3}: glue(", f"cell {n - 2}: mkdtemp", f"cell {n - 2}: tempfile"]

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from mgc_helpers.beyond import embedding, musicnn, transfer
+from mgc_helpers.beyond import musicnn, musicnn_dataset, transfer
 from mgc_helpers.beyond.zeroshot import UNNAMED_GENRES, ZeroShotModel
 from mgc_helpers.commands.cli import main
 from mgc_helpers.core.config import GENRES, PAPER_CONFIG
@@ -20,7 +20,7 @@ SR = 16000
 
 
 def fake_segments(*, tracks_per_genre: int = 4, n_segments: int = 3, seed: int = 0,
-                  genres: tuple[str, ...] = GENRES) -> tuple[SegmentSet, embedding.DatasetEmbeddings]:
+                  genres: tuple[str, ...] = GENRES) -> tuple[SegmentSet, musicnn_dataset.DatasetEmbeddings]:
     """MFCC-shaped segments and matching musicnn embeddings: one Gaussian cluster per genre."""
     rng = np.random.default_rng(seed)
     centres = rng.normal(0, 1, (len(genres), musicnn.EMBEDDING_SIZE))
@@ -46,7 +46,7 @@ def fake_segments(*, tracks_per_genre: int = 4, n_segments: int = 3, seed: int =
     segments = SegmentSet(np.zeros((n, 2, 13), np.float32), np.array(y), np.array(tracks), np.array(group),
                           np.array(seg), genres, PAPER_CONFIG, dataset="synthetic")
     names = np.array(sorted(set(tracks)))
-    emb = embedding.DatasetEmbeddings(np.array(X, np.float32), np.array(T, np.float32),
+    emb = musicnn_dataset.DatasetEmbeddings(np.array(X, np.float32), np.array(T, np.float32),
                                     np.repeat(np.arange(len(genres)), tracks_per_genre), names,
                                     np.array([f"a{i}" for i in range(len(names))]), genres,
                                     patch_X=np.array(px, np.float32), patch_tags=np.array(pt, np.float32),
@@ -61,7 +61,7 @@ def test_segments_take_the_patch_of_the_same_three_seconds():
     assert np.array_equal(values, emb.patch_X)  # same order here: track by track, segment by segment
     # a track with one patch fewer than its segments: its last segment takes the last patch, counted
     keep = ~((emb.patch_track == 0) & (emb.patch_index == 2))
-    short = embedding.DatasetEmbeddings(emb.X, emb.tags, emb.y, emb.track, emb.group, emb.genres,
+    short = musicnn_dataset.DatasetEmbeddings(emb.X, emb.tags, emb.y, emb.track, emb.group, emb.genres,
                                       patch_X=emb.patch_X[keep], patch_tags=emb.patch_tags[keep],
                                       patch_track=emb.patch_track[keep], patch_index=emb.patch_index[keep])
     values, substituted = transfer.segment_embeddings(segments, short)
@@ -69,7 +69,7 @@ def test_segments_take_the_patch_of_the_same_three_seconds():
     tags = transfer.embedded_segments(segments, emb, what="tags")
     assert tags.X.shape == (len(segments.y), 1, 50) and tags.genres == segments.genres
     # a track with segments but no embedding is named
-    missing = embedding.DatasetEmbeddings(emb.X[1:], emb.tags[1:], emb.y[1:], emb.track[1:], emb.group[1:], emb.genres,
+    missing = musicnn_dataset.DatasetEmbeddings(emb.X[1:], emb.tags[1:], emb.y[1:], emb.track[1:], emb.group[1:], emb.genres,
                                         patch_X=emb.patch_X[3:], patch_tags=emb.patch_tags[3:],
                                         patch_track=emb.patch_track[3:] - 1, patch_index=emb.patch_index[3:])
     with pytest.raises(ValueError, match=r"blues\.00000"):

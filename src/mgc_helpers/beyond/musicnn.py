@@ -26,7 +26,7 @@ in :mod:`mgc_helpers.beyond.musicnn_input`):
 
 Long files are processed block by block (:func:`analyse_file`): decoding, resampling, the
 spectrogram and the network all see bounded pieces, so memory does not grow with the length.
-:func:`mgc_helpers.beyond.embedding.embed_dataset` computes the embeddings of a whole dataset (per
+:func:`mgc_helpers.beyond.musicnn_dataset.embed_dataset` computes the embeddings of a whole dataset (per
 track and per 3-s patch), in parallel and cached.
 
 Speed: about 1.35 GMAC per patch, 0.35 s of CPU time per 30-s clip with TensorFlow's oneDNN
@@ -100,7 +100,7 @@ MSD_TAGS: tuple[str, ...] = (
 )
 
 #: Bumped whenever a change here changes the embeddings; part of
-#: :func:`mgc_helpers.beyond.embedding.embedding_cache_key`.
+#: :func:`mgc_helpers.beyond.musicnn_dataset.embedding_cache_key`.
 PIPELINE_VERSION = 2  # 2: the cache also keeps every patch (segment-level transfer, 13_transfer)
 
 _RESOURCES = Path(__file__).resolve().parents[1] / "resources" / "musicnn"

@@ -296,7 +296,7 @@ def track_vectors(embedder: Embedder | SegmentEmbedder, segments: SegmentSet, sp
         :class:`~mgc_helpers.beyond.embedders.MfccStatsEmbedder`.
         With ``vectors`` given, only its ``name`` and ``standardize`` are used (a
         :class:`~mgc_helpers.beyond.embedders.MusicnnEmbedder`, whose vectors come from
-        :func:`mgc_helpers.beyond.embedding.embed_dataset`).
+        :func:`mgc_helpers.beyond.musicnn_dataset.embed_dataset`).
     segments : SegmentSet
         Genre (``y``) and artist (``group``) of each track, and the split's indices.
     split : Split

@@ -48,7 +48,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from ..data.segments import SegmentSet
     from ..data.splits import Split
-    from .embedding import DatasetEmbeddings
+    from .musicnn_dataset import DatasetEmbeddings
 
 __all__ = [
     "EMBEDDING_NAME",
@@ -100,7 +100,7 @@ def segment_embeddings(segments: SegmentSet, embeddings: DatasetEmbeddings, *,
     ----------
     segments : SegmentSet
     embeddings : DatasetEmbeddings
-        From :func:`mgc_helpers.beyond.embedding.embed_dataset` on the same dataset.
+        From :func:`mgc_helpers.beyond.musicnn_dataset.embed_dataset` on the same dataset.
     what : {"embedding", "tags"}
         The 200-d penultimate layer or the 50 tag probabilities.
 

@@ -16,11 +16,17 @@ Where things go (see :mod:`mgc_helpers.core.paths`):
   the run (``results/default``, ``results/default-epochs5``...), so a run with other settings
   never overwrites another run's models.
 
+Chapters that write example files (a reader's "own" audio, a music library) write them to a
+:func:`scratch_folder`, which is removed when the notebook's kernel exits.
+
 Explained in ``07_mlp.ipynb`` (the parameters cell) and used by every chapter from 06 on.
 """
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -36,7 +42,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..data.splits import Split
     from ..models.training import TrainedModel
 
-__all__ = ["PARAMETERS", "Chapter", "setup"]
+__all__ = ["PARAMETERS", "Chapter", "scratch_folder", "setup"]
 
 #: The parameters every data chapter declares, in this order, and ``mgc reproduce`` fills in.
 PARAMETERS: tuple[str, ...] = ("dataset", "data_dir", "results_dir", "profile", "epochs", "seed")
@@ -212,3 +218,31 @@ def setup(dataset: str = "synthetic", data_dir: str | os.PathLike[str] | None = 
         results_dir=paths.results_dir(results_dir, profile=prof.name, dataset=dataset, epochs=epochs, seed=seed),
         cache_dir=paths.cache_dir(),
     )
+
+
+def scratch_folder(prefix: str = "mgc-") -> Path:
+    """A new, empty temporary folder for a chapter's example files, removed when Python exits.
+
+    The folder lies in the system's temporary folder (:func:`tempfile.mkdtemp`), never in the
+    project, the data or the results; it is removed with everything in it when the process (the
+    notebook's kernel) exits normally.
+
+    Parameters
+    ----------
+    prefix : str
+        Start of the folder's name, to tell it apart (``"my-music-"``).
+
+    Returns
+    -------
+    Path
+        The folder, which exists and is empty.
+
+    Examples
+    --------
+    >>> folder = scratch_folder("example-")
+    >>> folder.is_dir(), list(folder.iterdir()), folder.name.startswith("example-")
+    (True, [], True)
+    """
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder

@@ -2,7 +2,7 @@
 
 The two pipelines that go through every clip of a dataset once, the MFCC segments
 (:func:`mgc_helpers.data.features.extract_features`, ``06_dataset.ipynb``) and musicnn's embeddings
-(:func:`mgc_helpers.beyond.embedding.embed_dataset`, ``13_transfer.ipynb``), are both a
+(:func:`mgc_helpers.beyond.musicnn_dataset.embed_dataset`, ``13_transfer.ipynb``), are both a
 :class:`TrackFunction` (one audio file in, a few arrays with one row per segment or patch out) run
 by :func:`cached_map`:
 
