@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import zipfile
@@ -234,6 +235,9 @@ def test_bad_arguments(gtzan):
         extract_features(gtzan, config=SMALL, n_jobs=0)
     with pytest.raises(ValueError, match="chunk_size"):
         extract_features(gtzan, config=SMALL, chunk_size=0)
+    empty = dataclasses.replace(gtzan, tracks=[])
+    with pytest.raises(ValueError, match=rf"dataset in .*{gtzan.root.name} has no usable tracks; {len(gtzan.skipped)} skipped"):
+        extract_features(empty, config=SMALL, cache=False)
 
 
 def test_save_load_round_trip_without_pickle(gtzan, tmp_path):

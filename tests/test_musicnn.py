@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import importlib
 import json
@@ -294,6 +295,8 @@ def test_embed_dataset_cache(tmp_path):
     sf.write(root / "rock" / "rock.00002.wav", np.zeros(100, dtype=np.float32), 22050)  # too short to tag
     ds = load_dataset(root)
     cache = tmp_path / "cache"
+    with pytest.raises(ValueError, match="has no usable tracks"):
+        musicnn_dataset.embed_dataset(dataclasses.replace(ds, tracks=[]), cache_dir=cache)
     first = musicnn_dataset.embed_dataset(ds, cache_dir=cache)
     assert first.info["cache"] == "miss" and first.X.shape == (4, 200) and first.tags.shape == (4, 50)
     assert list(first.y) == [0, 0, 1, 1] and first.genres == ("jazz", "rock")

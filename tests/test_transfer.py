@@ -47,10 +47,10 @@ def fake_segments(*, tracks_per_genre: int = 4, n_segments: int = 3, seed: int =
                           np.array(seg), genres, PAPER_CONFIG, dataset="synthetic")
     names = np.array(sorted(set(tracks)))
     emb = musicnn_dataset.DatasetEmbeddings(np.array(X, np.float32), np.array(T, np.float32),
-                                    np.repeat(np.arange(len(genres)), tracks_per_genre), names,
-                                    np.array([f"a{i}" for i in range(len(names))]), genres,
-                                    patch_X=np.array(px, np.float32), patch_tags=np.array(pt, np.float32),
-                                    patch_track=np.array(ptrack), patch_index=np.array(pindex))
+                                          np.repeat(np.arange(len(genres)), tracks_per_genre), names,
+                                          np.array([f"a{i}" for i in range(len(names))]), genres,
+                                          patch_X=np.array(px, np.float32), patch_tags=np.array(pt, np.float32),
+                                          patch_track=np.array(ptrack), patch_index=np.array(pindex))
     return segments, emb
 
 
@@ -62,16 +62,16 @@ def test_segments_take_the_patch_of_the_same_three_seconds():
     # a track with one patch fewer than its segments: its last segment takes the last patch, counted
     keep = ~((emb.patch_track == 0) & (emb.patch_index == 2))
     short = musicnn_dataset.DatasetEmbeddings(emb.X, emb.tags, emb.y, emb.track, emb.group, emb.genres,
-                                      patch_X=emb.patch_X[keep], patch_tags=emb.patch_tags[keep],
-                                      patch_track=emb.patch_track[keep], patch_index=emb.patch_index[keep])
+                                            patch_X=emb.patch_X[keep], patch_tags=emb.patch_tags[keep],
+                                            patch_track=emb.patch_track[keep], patch_index=emb.patch_index[keep])
     values, substituted = transfer.segment_embeddings(segments, short)
     assert substituted == 1 and np.array_equal(values[2], emb.patch_X[1])
     tags = transfer.embedded_segments(segments, emb, what="tags")
     assert tags.X.shape == (len(segments.y), 1, 50) and tags.genres == segments.genres
     # a track with segments but no embedding is named
     missing = musicnn_dataset.DatasetEmbeddings(emb.X[1:], emb.tags[1:], emb.y[1:], emb.track[1:], emb.group[1:], emb.genres,
-                                        patch_X=emb.patch_X[3:], patch_tags=emb.patch_tags[3:],
-                                        patch_track=emb.patch_track[3:] - 1, patch_index=emb.patch_index[3:])
+                                              patch_X=emb.patch_X[3:], patch_tags=emb.patch_tags[3:],
+                                              patch_track=emb.patch_track[3:] - 1, patch_index=emb.patch_index[3:])
     with pytest.raises(ValueError, match=r"blues\.00000"):
         transfer.segment_embeddings(segments, missing)
 

@@ -27,7 +27,7 @@ from ..core.config import label_mapping
 from ..core.records import Skipped
 from ..data.features import cache_key
 from ..data.segments import string_array
-from ..data.trackmap import CHUNK_SIZE, CacheFile, TrackMap, TrackOutput, cache_folder, cached_map, check_jobs
+from ..data.trackmap import CHUNK_SIZE, CacheFile, TrackMap, TrackOutput, cache_folder, cached_map
 from .musicnn import EMBEDDING_SIZE, MSD_TAGS, PIPELINE_VERSION, MusicnnOutput, analyse_file, weights_sha256
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -193,19 +193,11 @@ def embed_dataset(dataset: Dataset, *, cache_dir: str | os.PathLike | None = Non
     served stale. Writes are atomic; an unreadable cache file is rebuilt with a
     :class:`~mgc_helpers.data.trackmap.CacheWarning`.
     """
-    n_jobs = check_jobs(n_jobs, chunk_size=chunk_size, backend=backend)
-    tracks = dataset.tracks
-    if not tracks:
-        raise ValueError(f"dataset in {dataset.root} has no usable tracks; {len(dataset.skipped)} skipped")
     key = embedding_cache_key(dataset)
     final = cache_folder(cache_dir, default="musicnn") / f"{dataset.name}-{dataset.root.name}-musicnn-{key[:20]}.npz"
     store = CacheFile(final, key, read=partial(_read, tuple(dataset.genres)), arrays=_arrays) if cache else None
-    result, info = cached_map(_TrackEmbedding(), [t.path for t in tracks], partial(_embeddings, dataset),
-                              cache=store, n_jobs=n_jobs, backend=backend, chunk_size=chunk_size,
-                              progress=progress)
-    result.skipped = list(dataset.skipped) + result.skipped
-    result.info = info
-    return result
+    return cached_map(_TrackEmbedding(), dataset, partial(_embeddings, dataset), cache=store,
+                      n_jobs=n_jobs, backend=backend, chunk_size=chunk_size, progress=progress)
 
 
 def _embeddings(dataset: Dataset, mapped: TrackMap) -> DatasetEmbeddings:

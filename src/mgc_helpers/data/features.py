@@ -40,7 +40,7 @@ import numpy as np
 from ..core.config import PAPER_CONFIG, FeatureConfig, label_mapping
 from ..signal.mfcc_fast import filters, install_filters, mfcc_segments, reuse_freed_memory
 from .segments import SegmentSet, string_array
-from .trackmap import CHUNK_SIZE, CacheFile, TrackMap, TrackOutput, cache_folder, cached_map, check_jobs
+from .trackmap import CHUNK_SIZE, CacheFile, TrackMap, TrackOutput, cache_folder, cached_map
 
 if TYPE_CHECKING:  # pragma: no cover
     from .datasets import Dataset
@@ -230,20 +230,12 @@ def extract_features(dataset: Dataset, *, config: FeatureConfig = PAPER_CONFIG,
 
     Explained in ``06_dataset.ipynb``.
     """
-    n_jobs = check_jobs(n_jobs, chunk_size=chunk_size, backend=backend)
-    tracks = dataset.tracks
-    if not tracks:
-        raise ValueError(f"dataset in {dataset.root} has no usable tracks; {len(dataset.skipped)} skipped")
     key = cache_key(dataset, config)
     # float32 MFCCs barely compress (7 %), and zlib would cost ~2.5 s per GTZAN-sized set: compress=False
     store = CacheFile(_cache_path(dataset, cache_dir, key), key, read=SegmentSet._from_arrays,
                       arrays=SegmentSet._arrays, compress=False) if cache else None
-    result, info = cached_map(_TrackMfcc(config), [t.path for t in tracks], partial(_segment_set, dataset, config),
-                              cache=store, n_jobs=n_jobs, backend=backend, chunk_size=chunk_size,
-                              progress=progress)
-    result.skipped = list(dataset.skipped) + result.skipped
-    result.info = info
-    return result
+    return cached_map(_TrackMfcc(config), dataset, partial(_segment_set, dataset, config), cache=store,
+                      n_jobs=n_jobs, backend=backend, chunk_size=chunk_size, progress=progress)
 
 
 def _segment_set(dataset: Dataset, config: FeatureConfig, mapped: TrackMap) -> SegmentSet:

@@ -36,18 +36,22 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import numpy as np
 
 from ..core.records import Skipped
 from .segments import read_npz, string_array, write_npz
 
+if TYPE_CHECKING:  # pragma: no cover
+    from .datasets import Dataset
+
 __all__ = [
     "BACKENDS",
     "CHUNK_SIZE",
     "CacheFile",
     "CacheWarning",
+    "MapResult",
     "TrackFunction",
     "TrackMap",
     "TrackOutput",
@@ -68,6 +72,16 @@ CHUNK_SIZE = 8
 _CHUNK_KEYS = ("number", "index", "counts", "skipped_index", "skipped_reason", "warning_index", "warning_reason")
 
 T = TypeVar("T")
+
+
+class MapResult(Protocol):
+    """What :func:`cached_map` builds: a result that lists what was skipped and how it was made."""
+
+    skipped: list[Skipped]
+    info: dict[str, Any]
+
+
+R = TypeVar("R", bound=MapResult)
 
 #: What a :class:`TrackFunction` gives for one file: its arrays (by column) and its notes.
 TrackOutput = tuple[dict[str, np.ndarray], list[str]]
@@ -462,10 +476,10 @@ def _gather(function: TrackFunction, paths: Sequence[str | os.PathLike], n_chunk
     return TrackMap(columns, counts, ok, skipped, entries("warning"), reused)
 
 
-def cached_map(function: TrackFunction, paths: Sequence[str | os.PathLike], build: Callable[[TrackMap], T], *,
-               cache: CacheFile[T] | None, n_jobs: int | None = 1, backend: str = "loky",
-               chunk_size: int = CHUNK_SIZE, progress: bool = False) -> tuple[T, dict[str, Any]]:
-    """``build(map_tracks(function, paths))``, kept in a cache file and resumable.
+def cached_map(function: TrackFunction, dataset: Dataset, build: Callable[[TrackMap], R], *,
+               cache: CacheFile[R] | None, n_jobs: int | None = 1, backend: str = "loky",
+               chunk_size: int = CHUNK_SIZE, progress: bool = False) -> R:
+    """``build(map_tracks(function, dataset's tracks))``, kept in a cache file and resumable.
 
     A cache file with the right key is read instead of computing anything; an unusable one is
     deleted and rebuilt with a :class:`CacheWarning`. Otherwise the chunks go through the work
@@ -476,8 +490,8 @@ def cached_map(function: TrackFunction, paths: Sequence[str | os.PathLike], buil
     ----------
     function : TrackFunction
         What to compute for each file.
-    paths : sequence of path-like
-        The audio files, in the order of the result.
+    dataset : Dataset
+        Its tracks are the audio files, in the order of the result.
     build : callable
         ``build(track_map)``: the result from the :class:`TrackMap`.
     cache : CacheFile or None
@@ -488,10 +502,17 @@ def cached_map(function: TrackFunction, paths: Sequence[str | os.PathLike], buil
     Returns
     -------
     result
-        As ``build`` or ``cache.read`` gives it.
-    info : dict
-        ``cache`` (``"hit"``, ``"miss"``, ``"resumed"``, ``"rebuilt"``, ``"off"``), ``cache_file``,
+        As ``build`` or ``cache.read`` gives it, with ``skipped`` starting with the files the
+        dataset could not read (then the tracks that failed here) and ``info``: ``cache``
+        (``"hit"``, ``"miss"``, ``"resumed"``, ``"rebuilt"``, ``"off"``), ``cache_file``,
         ``chunks_reused``, ``seconds``, ``n_jobs``, ``backend``.
+
+    Raises
+    ------
+    ValueError
+        For a bad backend, ``n_jobs`` or ``chunk_size``, or a dataset with no tracks.
+    RuntimeError
+        For ``backend="dask"`` without a running Client.
 
     Warns
     -----
@@ -500,16 +521,21 @@ def cached_map(function: TrackFunction, paths: Sequence[str | os.PathLike], buil
     """
     start = time.perf_counter()
     n_jobs = check_jobs(n_jobs, chunk_size=chunk_size, backend=backend)
+    if not dataset.tracks:
+        raise ValueError(f"dataset in {dataset.root} has no usable tracks; {len(dataset.skipped)} skipped")
+    paths = [t.path for t in dataset.tracks]
 
-    def info(state: str, reused: int) -> dict[str, Any]:
-        return {"cache": state, "cache_file": str(cache.path) if cache is not None else None,
-                "chunks_reused": reused, "seconds": time.perf_counter() - start, "n_jobs": n_jobs,
-                "backend": backend}
+    def done(result: R, state: str, reused: int) -> R:
+        result.skipped = list(dataset.skipped) + result.skipped
+        result.info = {"cache": state, "cache_file": str(cache.path) if cache is not None else None,
+                       "chunks_reused": reused, "seconds": time.perf_counter() - start, "n_jobs": n_jobs,
+                       "backend": backend}
+        return result
 
     state = "off" if cache is None else "miss"
     if cache is not None and cache.path.exists():
         try:
-            return cache.load(), info("hit", 0)
+            return done(cache.load(), "hit", 0)
         except (ValueError, KeyError) as exc:
             warnings.warn(f"{function.name} cache {cache.path} is unusable ({exc}); rebuilding it",
                           CacheWarning, stacklevel=3)
@@ -523,10 +549,10 @@ def cached_map(function: TrackFunction, paths: Sequence[str | os.PathLike], buil
         # shared work folder; its result is then in the cache.
         if cache is None or not cache.path.exists():
             raise
-        return cache.load(), info(state, 0)
+        return done(cache.load(), state, 0)
     if mapped.chunks_reused and state == "miss":
         state = "resumed"
     result = build(mapped)
     if cache is not None:
         cache.save(result)
-    return result, info(state, mapped.chunks_reused)
+    return done(result, state, mapped.chunks_reused)
